@@ -1,0 +1,43 @@
+"""s3crypt: client-side encryption for Amazon S3 as a one-line change to boto3.
+
+>>> s3 = s3crypt.client("s3", kms_key_id="alias/my-key")
+>>> s3.put_object(Bucket="b", Key="k", Body=b"secret", EncryptionContext={"tenant": "42"})
+>>> s3.get_object(Bucket="b", Key="k", EncryptionContext={"tenant": "42"})["Body"].read()
+b'secret'
+"""
+
+from s3crypt.client import EncryptionClient, Session, client, resource
+from s3crypt.config import EncryptionConfig
+from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
+from s3crypt.errors import (
+    ConfigurationError,
+    DecryptionError,
+    EncryptionError,
+    FormatError,
+    NotEncryptedError,
+    S3CryptError,
+)
+from s3crypt.keyrings import DataKey, EncryptedDataKey, Keyring, KmsKeyring
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlgorithmSuite",
+    "CommitmentPolicy",
+    "ConfigurationError",
+    "DataKey",
+    "DecryptionError",
+    "EncryptedDataKey",
+    "EncryptionClient",
+    "EncryptionConfig",
+    "EncryptionError",
+    "FormatError",
+    "Keyring",
+    "KmsKeyring",
+    "NotEncryptedError",
+    "S3CryptError",
+    "Session",
+    "__version__",
+    "client",
+    "resource",
+]

@@ -1,0 +1,158 @@
+"""The factory: boto3's own S3 client class, built with the :class:`EncryptionClient` mixin, wired to events.
+
+botocore emits ``creating-client-class.s3`` whenever it builds an S3 client class. s3crypt listens on the
+boto3 session it is given, but adds its mixin only while *it* is creating a client (a context variable says
+so), so plain ``boto3.client("s3")`` clients of the same session stay exactly as boto3 makes them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import boto3.session
+from botocore.client import BaseClient
+
+from s3crypt import operations
+from s3crypt.config import EncryptionConfig
+from s3crypt.crypto.streams import DEFAULT_SPOOL_MEMORY
+from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
+from s3crypt.errors import ConfigurationError
+from s3crypt.keyrings.base import Keyring
+from s3crypt.keyrings.kms import KmsKeyring
+
+_creating = contextvars.ContextVar("s3crypt_creating_client", default=False)
+_KMS_CLIENT_KWARGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "verify", "config")
+
+
+class EncryptionClient:
+    """Mixin of every s3crypt S3 client: ``isinstance(client, s3crypt.EncryptionClient)`` tells them apart."""
+
+    _s3crypt_config: EncryptionConfig
+
+    @property
+    def encryption_config(self) -> EncryptionConfig:
+        """The client's encryption options (read-only)."""
+        return self._s3crypt_config
+
+
+def _add_mixin(base_classes: list[type], **_: Any) -> None:
+    if _creating.get():
+        base_classes.insert(0, EncryptionClient)
+
+
+@contextmanager
+def _creating_encrypted_client() -> Iterator[None]:
+    token = _creating.set(True)
+    try:
+        yield
+    finally:
+        _creating.reset(token)
+
+
+class Session:
+    """Creates encrypting S3 clients and resources from a boto3 session (by default boto3's default session)."""
+
+    def __init__(self, boto3_session: boto3.session.Session | None = None) -> None:
+        self.boto3_session = boto3_session if boto3_session is not None else boto3._get_default_session()
+        self.boto3_session.events.register_last(
+            "creating-client-class.s3", _add_mixin, unique_id="s3crypt-encryption-client-mixin"
+        )
+
+    def client(
+        self,
+        service_name: str,
+        *,
+        keyring: Keyring | None = None,
+        kms_key_id: str | None = None,
+        algorithm_suite: AlgorithmSuite = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+        commitment_policy: CommitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+        spool_memory_limit: int = DEFAULT_SPOOL_MEMORY,
+        **boto3_client_kwargs: Any,
+    ) -> Any:
+        """``boto3.client("s3", ...)`` whose objects are encrypted on put and decrypted on get.
+
+        Exactly one of ``keyring`` and ``kms_key_id`` (shorthand for ``KmsKeyring(kms_key_id)``) is required.
+        """
+        config = _config(service_name, keyring, kms_key_id, algorithm_suite, commitment_policy, spool_memory_limit)
+        with _creating_encrypted_client():
+            client = self.boto3_session.client(service_name, **boto3_client_kwargs)  # type: ignore[call-overload]
+        self._attach(client, config, boto3_client_kwargs)
+        return client
+
+    def resource(
+        self,
+        service_name: str,
+        *,
+        keyring: Keyring | None = None,
+        kms_key_id: str | None = None,
+        algorithm_suite: AlgorithmSuite = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+        commitment_policy: CommitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
+        spool_memory_limit: int = DEFAULT_SPOOL_MEMORY,
+        **boto3_resource_kwargs: Any,
+    ) -> Any:
+        """``boto3.resource("s3", ...)`` whose client encrypts (``Object.put``, ``Object.get``, ...)."""
+        config = _config(service_name, keyring, kms_key_id, algorithm_suite, commitment_policy, spool_memory_limit)
+        with _creating_encrypted_client():
+            resource = self.boto3_session.resource(service_name, **boto3_resource_kwargs)  # type: ignore[call-overload]
+        self._attach(resource.meta.client, config, boto3_resource_kwargs)
+        return resource
+
+    def _attach(self, client: BaseClient, config: EncryptionConfig, client_kwargs: dict[str, Any]) -> None:
+        kms_kwargs = {name: client_kwargs[name] for name in _KMS_CLIENT_KWARGS if name in client_kwargs}
+
+        def client_factory(service: str) -> BaseClient:
+            return self.boto3_session.client(  # type: ignore[call-overload,no-any-return]
+                service, region_name=client.meta.region_name, **kms_kwargs
+            )
+
+        bound = dataclasses.replace(config, keyring=config.keyring.bind(client_factory))
+        client._s3crypt_config = bound  # type: ignore[attr-defined]
+        operations.register(client.meta.events, bound)
+
+
+def _config(
+    service_name: str,
+    keyring: Keyring | None,
+    kms_key_id: str | None,
+    algorithm_suite: AlgorithmSuite,
+    commitment_policy: CommitmentPolicy,
+    spool_memory_limit: int,
+) -> EncryptionConfig:
+    if service_name != "s3":
+        raise ConfigurationError(f"s3crypt encrypts S3 objects only; use boto3 directly for {service_name!r}")
+    if (keyring is None) == (kms_key_id is None):
+        raise ConfigurationError("pass exactly one of keyring= and kms_key_id=")
+    return EncryptionConfig(
+        keyring=keyring or KmsKeyring(str(kms_key_id)),
+        algorithm_suite=algorithm_suite,
+        commitment_policy=commitment_policy,
+        spool_memory_limit=spool_memory_limit,
+    )
+
+
+_default_session: Session | None = None
+_default_lock = threading.Lock()
+
+
+def _get_default_session() -> Session:
+    global _default_session
+    with _default_lock:
+        if _default_session is None or _default_session.boto3_session is not boto3._get_default_session():
+            _default_session = Session()
+        return _default_session
+
+
+def client(service_name: str, **kwargs: Any) -> Any:
+    """Like ``boto3.client``, with s3crypt's keyword-only encryption options; see :meth:`Session.client`."""
+    return _get_default_session().client(service_name, **kwargs)
+
+
+def resource(service_name: str, **kwargs: Any) -> Any:
+    """Like ``boto3.resource``, with s3crypt's encryption options; see :meth:`Session.resource`."""
+    return _get_default_session().resource(service_name, **kwargs)

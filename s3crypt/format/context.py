@@ -1,0 +1,60 @@
+"""Encryption contexts and material descriptions: validation and their JSON form in metadata."""
+
+from __future__ import annotations
+
+import email.errors
+import email.header
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from s3crypt.errors import ConfigurationError, FormatError
+
+RESERVED_KEY = "aws:x-amz-cek-alg"
+RESERVED_PREFIX = "aws:"
+
+
+def validate_user_context(context: Any) -> dict[str, str]:
+    """The caller's ``EncryptionContext`` as a dict, or :class:`ConfigurationError` saying what is wrong."""
+    if context is None:
+        return {}
+    if not isinstance(context, Mapping):
+        raise ConfigurationError(f"EncryptionContext must be a dict of str to str, not {type(context).__name__}")
+    for key, value in context.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise ConfigurationError(f"EncryptionContext must map str to str; the entry {key!r}: {value!r} does not")
+        if not key:
+            raise ConfigurationError("EncryptionContext keys must not be empty")
+        if key.startswith(RESERVED_PREFIX):
+            raise ConfigurationError(
+                f"EncryptionContext key {key!r} is reserved: keys starting with {RESERVED_PREFIX!r} belong to "
+                "AWS and to the format; rename it"
+            )
+    return dict(context)
+
+
+def encode_json(mapping: Mapping[str, str]) -> str:
+    """Compact JSON with non-ASCII escaped, so the metadata value stays US-ASCII and S3 stores it verbatim."""
+    return json.dumps(dict(mapping), separators=(",", ":"), ensure_ascii=True)
+
+
+def decode_json(value: str, what: str) -> dict[str, str]:
+    """Parse a stored JSON object of strings; values RFC 2047-encoded by S3 are decoded first."""
+    try:
+        parsed = json.loads(decode_rfc2047(value))
+    except (ValueError, LookupError):
+        raise FormatError(f"the object's {what} is not valid JSON") from None
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise FormatError(f"the object's {what} is not a JSON object of strings")
+    return parsed
+
+
+def decode_rfc2047(value: str) -> str:
+    """S3 returns non-ASCII metadata RFC 2047-encoded (``=?UTF-8?B?...?=``); give back the original text."""
+    if "=?" not in value:
+        return value
+    try:
+        parts = email.header.decode_header(value)
+    except email.errors.HeaderParseError:
+        return value
+    return "".join(text.decode(charset or "ascii") if isinstance(text, bytes) else text for text, charset in parts)

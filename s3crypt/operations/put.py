@@ -1,0 +1,116 @@
+"""PutObject: the body is encrypted as botocore reads it and the envelope goes into the object metadata."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+from typing import IO, TYPE_CHECKING, Any
+
+from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
+from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream
+from s3crypt.errors import ConfigurationError
+from s3crypt.format import metadata
+from s3crypt.operations.params import call_state, take_encryption_context
+
+if TYPE_CHECKING:
+    from botocore.hooks import BaseEventHooks
+
+    from s3crypt.config import EncryptionConfig
+
+_PRECOMPUTED_CHECKSUMS = (
+    "ChecksumCRC32",
+    "ChecksumCRC32C",
+    "ChecksumCRC64NVME",
+    "ChecksumSHA1",
+    "ChecksumSHA256",
+)
+
+
+def check_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    take_encryption_context(params, context)
+    user_metadata = params.get("Metadata") or {}
+    clashes = sorted(key for key in user_metadata if str(key).lower() in metadata.ALL_KEYS)
+    if clashes:
+        raise ConfigurationError(f"Metadata keys {clashes} are reserved for the encryption envelope; rename them")
+    for name in _PRECOMPUTED_CHECKSUMS:
+        if name in params:
+            raise ConfigurationError(
+                f"{name} is a checksum of the plaintext and cannot match the ciphertext S3 receives; "
+                "pass ChecksumAlgorithm instead and botocore computes it over the ciphertext"
+            )
+
+
+def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """``before-call``: swap the serialized body for an encrypting stream and add the envelope headers."""
+    headers = params["headers"]
+    source = _as_stream(params["body"])
+    length = _plaintext_length(source, headers.get("Content-Length"))
+    suite = config.algorithm_suite
+    data_key = config.keyring.generate_data_key(suite, call_state(context)["encryption_context"])
+    iv = new_iv(suite)
+    envelope = metadata.Envelope(
+        suite=suite,
+        data_key=data_key.encrypted,
+        iv=iv,
+        commitment=commitment_for(data_key.plaintext, iv) if suite.is_committing else None,
+        plaintext_length=length,
+    )
+    stream = EncryptingStream(source, length, content_cipher(suite, data_key.plaintext, iv))
+    for key, value in metadata.encode(envelope).items():
+        headers[f"x-amz-meta-{key}"] = value
+    headers["Content-Length"] = str(len(stream))
+    if "Content-MD5" in headers:
+        headers["Content-MD5"] = _ciphertext_md5(source, length, headers["Content-MD5"], stream)
+    params["body"] = stream
+
+
+def _as_stream(body: Any) -> IO[bytes]:
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return io.BytesIO(body)
+    if isinstance(body, str):
+        return io.BytesIO(body.encode("utf-8"))
+    return body  # type: ignore[no-any-return]
+
+
+def _plaintext_length(source: IO[bytes], content_length: str | None) -> int:
+    if content_length is not None:
+        return int(content_length)
+    try:
+        start = source.tell()
+        end = source.seek(0, io.SEEK_END)
+        source.seek(start)
+    except (AttributeError, OSError, ValueError):
+        raise ConfigurationError(
+            "the body's length is unknown (it cannot seek) and no ContentLength was given; pass ContentLength, "
+            "or use upload_fileobj, which streams bodies of any length"
+        ) from None
+    return end - start
+
+
+def _ciphertext_md5(source: IO[bytes], length: int, plaintext_md5: str, stream: EncryptingStream) -> str:
+    """Check the caller's ContentMD5 against the plaintext, then give the MD5 of the ciphertext S3 receives."""
+    if not stream.seekable():
+        raise ConfigurationError("ContentMD5 needs a seekable body: s3crypt must read it twice")
+    start = source.tell()
+    matches = _md5(source, length) == plaintext_md5
+    source.seek(start)
+    if not matches:
+        raise ConfigurationError("ContentMD5 does not match the body: the body is not what the caller hashed")
+    ciphertext_md5 = _md5(stream, len(stream))
+    stream.seek(0)
+    return ciphertext_md5
+
+
+def _md5(stream: IO[bytes] | EncryptingStream, length: int) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    while length and (chunk := stream.read(min(CHUNK_SIZE, length))):
+        digest.update(chunk)
+        length -= len(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def register(events: BaseEventHooks, config: EncryptionConfig) -> None:
+    events.register("provide-client-params.s3.PutObject", check_parameters)
+    events.register("before-call.s3.PutObject", functools.partial(encrypt_body, config))
