@@ -121,10 +121,10 @@ class EncryptingStream(io.RawIOBase):
                 )
             self._consumed += len(data)
             out = self._encryptor.update(data)
-            if self._consumed == self._length:
+        else:
+            if not self._tag:
                 self._encryptor.finalize()
                 self._tag = self._encryptor.tag  # type: ignore[attr-defined]
-        else:
             offset = self._position - self._length
             out = self._tag[offset : offset + size]
         self._position += len(out)
