@@ -39,10 +39,10 @@ def encode_json(mapping: Mapping[str, str]) -> str:
 
 
 def decode_json(value: str, what: str) -> dict[str, str]:
-    """Parse a stored JSON object of strings; values RFC 2047-encoded by S3 are decoded first."""
+    """Parse a stored JSON object of strings."""
     try:
-        parsed = json.loads(decode_rfc2047(value))
-    except (ValueError, LookupError):
+        parsed = json.loads(value)
+    except ValueError:
         raise FormatError(f"the object's {what} is not valid JSON") from None
     if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
         raise FormatError(f"the object's {what} is not a JSON object of strings")
@@ -50,11 +50,16 @@ def decode_json(value: str, what: str) -> dict[str, str]:
 
 
 def decode_rfc2047(value: str) -> str:
-    """S3 returns non-ASCII metadata RFC 2047-encoded (``=?UTF-8?B?...?=``); give back the original text."""
+    """S3 returns non-ASCII metadata RFC 2047-encoded (``=?UTF-8?B?...?=``); give back the original text.
+
+    A value that does not decode is returned unchanged, for the parser of that value to refuse.
+    """
     if "=?" not in value:
         return value
     try:
-        parts = email.header.decode_header(value)
-    except email.errors.HeaderParseError:
+        return "".join(
+            text.decode(charset or "ascii") if isinstance(text, bytes) else text
+            for text, charset in email.header.decode_header(value)
+        )
+    except (email.errors.HeaderParseError, UnicodeDecodeError, LookupError):
         return value
-    return "".join(text.decode(charset or "ascii") if isinstance(text, bytes) else text for text, charset in parts)

@@ -104,7 +104,7 @@ def has_crypto_keys(metadata: Mapping[str, str]) -> bool:
 
 def decode(metadata: Mapping[str, str]) -> Envelope:
     """Read the envelope from an object's metadata; :class:`FormatError` if it is missing or malformed."""
-    meta = {key.lower(): value for key, value in metadata.items()}
+    meta = {key.lower(): decode_rfc2047(value) for key, value in metadata.items()}
     v3 = {V3_KEY, V3_COMMITMENT, V3_MESSAGE_ID} <= meta.keys()
     v2 = {KEY_V2, IV} <= meta.keys()
     v1 = {KEY_V1, IV} <= meta.keys()
@@ -133,8 +133,10 @@ def _decode_v3(meta: dict[str, str]) -> Envelope:
     wrapping = _V3_WRAP_NAMES.get(code)
     if wrapping is None:
         raise FormatError(f"unknown V3 wrapping algorithm code {code!r}")
-    description_key = V3_KMS_CONTEXT if wrapping == KMS_CONTEXT else V3_MATDESC
-    description = decode_json(meta.get(description_key, "{}"), description_key)
+    if wrapping == KMS_CONTEXT:
+        description = decode_json(_require(meta, V3_KMS_CONTEXT), V3_KMS_CONTEXT)
+    else:
+        description = decode_json(meta.get(V3_MATDESC, "{}"), V3_MATDESC)
     return Envelope(
         suite=suite,
         data_key=EncryptedDataKey(wrapping, _unb64(meta, V3_KEY), description),
@@ -186,7 +188,7 @@ def _suite_from_id(value: str) -> AlgorithmSuite:
 
 def _require(meta: Mapping[str, str], key: str) -> str:
     try:
-        return decode_rfc2047(meta[key])
+        return meta[key]
     except KeyError:
         raise FormatError(f"the object's crypto metadata lacks {key}: it was altered") from None
 
