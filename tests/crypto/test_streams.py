@@ -1,0 +1,142 @@
+"""The streaming ciphers alone: any chunking, rewinds, spooling, tampering."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from s3crypt import AlgorithmSuite, DecryptionError, EncryptionError
+from s3crypt.crypto.content import commitment_for, content_cipher, new_iv, verify_commitment
+from s3crypt.crypto.streams import AuthenticatedReader, EncryptingStream, check_plaintext_length
+from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT
+
+V3 = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+V2 = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF
+DATA_KEY = bytes(range(32))
+
+
+def cipher_for(suite: AlgorithmSuite = V3):  # type: ignore[no-untyped-def]
+    return content_cipher(suite, DATA_KEY, bytes(range(1, suite.iv_length + 1)))
+
+
+def reference(plaintext: bytes, suite: AlgorithmSuite = V3) -> bytes:
+    cipher = cipher_for(suite)
+    return AESGCM(cipher.key).encrypt(cipher.nonce, plaintext, cipher.aad)
+
+
+def read_in(stream: io.RawIOBase, sizes: list[int]) -> bytes:
+    out = bytearray()
+    for size in sizes:
+        out += stream.read(size)
+    return bytes(out + stream.read())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    plaintext=st.binary(max_size=5000),
+    sizes=st.lists(st.integers(min_value=1, max_value=700), max_size=20),
+    suite=st.sampled_from([V2, V3]),
+)
+def test_encrypting_stream_matches_one_shot_gcm_for_any_chunking(
+    plaintext: bytes, sizes: list[int], suite: AlgorithmSuite
+) -> None:
+    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), cipher_for(suite))
+    assert len(stream) == len(plaintext) + 16
+    assert read_in(stream, sizes) == reference(plaintext, suite)
+
+
+@settings(max_examples=40, deadline=None)
+@given(plaintext=st.binary(min_size=1, max_size=3000), data=st.data())
+def test_any_seek_then_read_gives_the_same_bytes(plaintext: bytes, data: st.DataObject) -> None:
+    expected = reference(plaintext)
+    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), cipher_for())
+    stream.read(data.draw(st.integers(0, len(expected))))
+    position = data.draw(st.integers(0, len(expected)))
+    assert stream.seek(position) == position == stream.tell()
+    assert stream.read() == expected[position:]
+
+
+def test_rewind_after_a_full_read_sends_identical_ciphertext() -> None:
+    plaintext = os.urandom(3 * 1024 * 1024 + 5)
+    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), cipher_for())
+    first = stream.read()
+    stream.seek(0)
+    assert stream.read() == first == reference(plaintext)
+    assert stream.seek(0, io.SEEK_END) == len(first)
+
+
+def test_short_source_is_an_error() -> None:
+    stream = EncryptingStream(io.BytesIO(b"abc"), 10, cipher_for())
+    with pytest.raises(EncryptionError, match="ended after 3 of the 10"):
+        stream.read()
+
+
+def test_gcm_limit_is_refused_before_anything_happens() -> None:
+    check_plaintext_length(GCM_MAX_PLAINTEXT)
+    with pytest.raises(EncryptionError, match="at most"):
+        EncryptingStream(io.BytesIO(b""), GCM_MAX_PLAINTEXT + 1, cipher_for())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    plaintext=st.binary(max_size=4000),
+    sizes=st.lists(st.integers(min_value=1, max_value=900), max_size=10),
+    spool=st.sampled_from([0, 100, 1 << 20]),
+    suite=st.sampled_from([V2, V3]),
+)
+def test_authenticated_reader_round_trip(plaintext: bytes, sizes: list[int], spool: int, suite: AlgorithmSuite) -> None:
+    ciphertext = reference(plaintext, suite)
+    reader = AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(suite), spool)
+    assert read_in(reader, sizes) == plaintext
+
+
+@pytest.mark.parametrize("position", [0, 1000, 4095, 4096, 4111])
+def test_any_tampered_byte_releases_nothing(position: int) -> None:
+    ciphertext = bytearray(reference(os.urandom(4096)))
+    ciphertext[position] ^= 0x80
+    reader = AuthenticatedReader(io.BytesIO(bytes(ciphertext)), len(ciphertext), cipher_for())
+    with pytest.raises(DecryptionError, match="no plaintext was released"):
+        reader.read(1)
+
+
+def test_truncated_and_too_short_bodies() -> None:
+    ciphertext = reference(b"x" * 100)
+    reader = AuthenticatedReader(io.BytesIO(ciphertext[:50]), len(ciphertext), cipher_for())
+    with pytest.raises(DecryptionError, match="truncated"):
+        reader.read()
+    with pytest.raises(DecryptionError, match="fewer than the 16-byte GCM tag"):
+        AuthenticatedReader(io.BytesIO(b"short"), 5, cipher_for())
+
+
+def test_large_bodies_spool_to_an_anonymous_file_that_close_removes(monkeypatch: pytest.MonkeyPatch) -> None:
+    spool_dir = tempfile.mkdtemp()
+    monkeypatch.setattr(tempfile, "tempdir", spool_dir)
+    plaintext = os.urandom(2 * 1024 * 1024)
+    ciphertext = reference(plaintext)
+    reader = AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(), spool_memory=1024)
+    assert reader.read(10) == plaintext[:10]
+    assert reader._spool is not None
+    assert reader._spool._rolled
+    assert os.listdir(spool_dir) == []  # unlinked at creation: nothing to leak
+    assert reader.read() == plaintext[10:]
+    reader.close()
+    assert reader.closed
+
+
+def test_v3_commitment_and_iv_rules() -> None:
+    message_id = new_iv(V3)
+    assert len(message_id) == 28
+    assert any(message_id)
+    verify_commitment(DATA_KEY, message_id, commitment_for(DATA_KEY, message_id))
+    with pytest.raises(DecryptionError, match="commitment mismatch"):
+        verify_commitment(bytes(32), message_id, commitment_for(DATA_KEY, message_id))
+    assert content_cipher(V3, DATA_KEY, message_id).nonce == b"\x01" * 12
+    assert content_cipher(V2, DATA_KEY, bytes(12)).key == DATA_KEY
+    with pytest.raises(DecryptionError, match="needs 12"):
+        content_cipher(V2, DATA_KEY, bytes(16))
