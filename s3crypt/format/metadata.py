@@ -6,7 +6,6 @@ Keys are those of boto3's ``Metadata`` (without the ``x-amz-meta-`` prefix S3 ad
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -196,7 +195,7 @@ def _require(meta: Mapping[str, str], key: str) -> str:
 def _unb64(meta: Mapping[str, str], key: str) -> bytes:
     try:
         return base64.b64decode(_require(meta, key), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII string
         raise FormatError(f"the object's {key} is not valid base64") from None
 
 

@@ -49,7 +49,8 @@ def test_round_trip_stores_only_ciphertext_and_the_format_keys(
     stored = plain_s3.get_object(Bucket=BUCKET, Key="k")
     ciphertext = stored["Body"].read()
     assert len(ciphertext) == size + 16
-    assert body not in ciphertext or size == 0
+    if size >= 16:  # a shorter body may occur in random ciphertext by chance
+        assert body not in ciphertext
     assert set(stored["Metadata"]) == (V3_STORED_KEYS if version == "v3" else V2_STORED_KEYS)
 
     got = client.get_object(Bucket=BUCKET, Key="k")
