@@ -20,8 +20,6 @@ from botocore.client import BaseClient
 
 from s3crypt import operations
 from s3crypt.config import EncryptionConfig
-from s3crypt.crypto.streams import DEFAULT_SPOOL_MEMORY
-from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.kms import KmsKeyring
@@ -65,42 +63,31 @@ class Session:
         )
 
     def client(
-        self,
-        service_name: str,
-        *,
-        keyring: Keyring | None = None,
-        kms_key_id: str | None = None,
-        algorithm_suite: AlgorithmSuite = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
-        commitment_policy: CommitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-        spool_memory_limit: int = DEFAULT_SPOOL_MEMORY,
-        **boto3_client_kwargs: Any,
+        self, service_name: str, *, keyring: Keyring | None = None, kms_key_id: str | None = None, **kwargs: Any
     ) -> Any:
         """``boto3.client("s3", ...)`` whose objects are encrypted on put and decrypted on get.
 
         Exactly one of ``keyring`` and ``kms_key_id`` (shorthand for ``KmsKeyring(kms_key_id)``) is required.
+        The other encryption options are the fields of :class:`EncryptionConfig` (``algorithm_suite``,
+        ``commitment_policy``, ...); every other keyword argument goes to ``boto3.client``.
         """
-        config = _config(service_name, keyring, kms_key_id, algorithm_suite, commitment_policy, spool_memory_limit)
+        config, boto3_kwargs = _split_options(service_name, keyring, kms_key_id, kwargs)
         with _creating_encrypted_client():
-            client = self.boto3_session.client(service_name, **boto3_client_kwargs)  # type: ignore[call-overload]
-        self._attach(client, config, boto3_client_kwargs)
+            client = self.boto3_session.client(service_name, **boto3_kwargs)  # type: ignore[call-overload]
+        self._attach(client, config, boto3_kwargs)
         return client
 
     def resource(
-        self,
-        service_name: str,
-        *,
-        keyring: Keyring | None = None,
-        kms_key_id: str | None = None,
-        algorithm_suite: AlgorithmSuite = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
-        commitment_policy: CommitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
-        spool_memory_limit: int = DEFAULT_SPOOL_MEMORY,
-        **boto3_resource_kwargs: Any,
+        self, service_name: str, *, keyring: Keyring | None = None, kms_key_id: str | None = None, **kwargs: Any
     ) -> Any:
-        """``boto3.resource("s3", ...)`` whose client encrypts (``Object.put``, ``Object.get``, ...)."""
-        config = _config(service_name, keyring, kms_key_id, algorithm_suite, commitment_policy, spool_memory_limit)
+        """``boto3.resource("s3", ...)`` whose client encrypts (``Object.put``, ``Object.get``, ...).
+
+        Takes the same options as :meth:`client`.
+        """
+        config, boto3_kwargs = _split_options(service_name, keyring, kms_key_id, kwargs)
         with _creating_encrypted_client():
-            resource = self.boto3_session.resource(service_name, **boto3_resource_kwargs)  # type: ignore[call-overload]
-        self._attach(resource.meta.client, config, boto3_resource_kwargs)
+            resource = self.boto3_session.resource(service_name, **boto3_kwargs)  # type: ignore[call-overload]
+        self._attach(resource.meta.client, config, boto3_kwargs)
         return resource
 
     def _attach(self, client: BaseClient, config: EncryptionConfig, client_kwargs: dict[str, Any]) -> None:
@@ -116,24 +103,20 @@ class Session:
         operations.register(client.meta.events, bound)
 
 
-def _config(
-    service_name: str,
-    keyring: Keyring | None,
-    kms_key_id: str | None,
-    algorithm_suite: AlgorithmSuite,
-    commitment_policy: CommitmentPolicy,
-    spool_memory_limit: int,
-) -> EncryptionConfig:
+_OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}
+
+
+def _split_options(
+    service_name: str, keyring: Keyring | None, kms_key_id: str | None, kwargs: dict[str, Any]
+) -> tuple[EncryptionConfig, dict[str, Any]]:
+    """The encryption options in ``kwargs`` as a validated config, and the rest for boto3."""
     if service_name != "s3":
         raise ConfigurationError(f"s3crypt encrypts S3 objects only; use boto3 directly for {service_name!r}")
     if (keyring is None) == (kms_key_id is None):
         raise ConfigurationError("pass exactly one of keyring= and kms_key_id=")
-    return EncryptionConfig(
-        keyring=keyring or KmsKeyring(str(kms_key_id)),
-        algorithm_suite=algorithm_suite,
-        commitment_policy=commitment_policy,
-        spool_memory_limit=spool_memory_limit,
-    )
+    options = {name: value for name, value in kwargs.items() if name in _OPTION_NAMES}
+    config = EncryptionConfig(keyring=keyring or KmsKeyring(str(kms_key_id)), **options)
+    return config, {name: value for name, value in kwargs.items() if name not in _OPTION_NAMES}
 
 
 _default_session: Session | None = None
