@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Iterator
 from typing import IO, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -20,7 +21,7 @@ from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT, GCM_TAG_LENGTH
 from s3crypt.errors import DecryptionError, EncryptionError
 
 CHUNK_SIZE = 1024 * 1024
-DEFAULT_SPOOL_MEMORY = 32 * 1024 * 1024
+DEFAULT_MEMORY_LIMIT = 32 * 1024 * 1024
 _BLOCK = 16
 
 
@@ -34,10 +35,33 @@ def gcm_encryptor(cipher: ContentCipher) -> CipherContext:
     return ctx
 
 
-def ctr_decryptor(cipher: ContentCipher, first_block: int = 0) -> CipherContext:
-    """AES-CTR positioned on content block ``first_block`` of a GCM message (12-byte nonce)."""
-    counter = cipher.nonce + (first_block + 2).to_bytes(4, "big")
-    return Cipher(algorithms.AES(cipher.key), modes.CTR(counter)).decryptor()
+def gcm_decryptor(cipher: ContentCipher) -> CipherContext:
+    ctx = Cipher(algorithms.AES(cipher.key), modes.GCM(cipher.nonce)).decryptor()
+    ctx.authenticate_additional_data(cipher.aad)
+    return ctx
+
+
+def _finalize(decryptor: CipherContext, source: Readable) -> None:
+    """Read the 16-byte tag that follows the content and check it."""
+    tag = _read_exactly(source, GCM_TAG_LENGTH)
+    try:
+        decryptor.finalize_with_tag(tag)  # type: ignore[attr-defined]
+    except InvalidTag:
+        raise DecryptionError(
+            "the object failed authentication (GCM tag mismatch): its body or crypto metadata was "
+            "altered, or it was encrypted under another key; no plaintext was released"
+        ) from None
+
+
+def ctr_at(cipher: ContentCipher, offset: int) -> CipherContext:
+    """AES-CTR positioned on byte ``offset`` of a GCM message's content: the keystream GCM used there.
+
+    For a 12-byte nonce GCM encrypts content block ``i`` with counter ``nonce || i + 2``.
+    """
+    counter = cipher.nonce + (offset // _BLOCK + 2).to_bytes(4, "big")
+    decryptor = Cipher(algorithms.AES(cipher.key), modes.CTR(counter)).decryptor()
+    decryptor.update(bytes(offset % _BLOCK))
+    return decryptor
 
 
 def check_plaintext_length(length: int) -> None:
@@ -141,8 +165,9 @@ def _seekable(source: IO[bytes]) -> bool:
 class AuthenticatedReader(io.RawIOBase):
     """Plaintext of a GCM message (content || tag) read from ``source``, released only once the tag verifies.
 
-    The first read consumes the whole ciphertext: it is spooled (``spool_memory`` bytes in memory, the rest in
-    an anonymous temporary file) while GCM checks the tag; the plaintext then comes from AES-CTR over the spool.
+    The first read consumes the whole ciphertext while GCM checks the tag. The first ``memory_limit`` bytes
+    are decrypted into memory on the way; ciphertext past them is spooled to an anonymous temporary file
+    (ciphertext only, never plaintext) and decrypted with AES-CTR from there once the tag has verified.
     """
 
     def __init__(
@@ -150,62 +175,72 @@ class AuthenticatedReader(io.RawIOBase):
         source: Readable,
         ciphertext_length: int,
         cipher: ContentCipher,
-        spool_memory: int = DEFAULT_SPOOL_MEMORY,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
     ) -> None:
-        if ciphertext_length < GCM_TAG_LENGTH:
-            raise DecryptionError(
-                f"the object holds {ciphertext_length} bytes, fewer than the 16-byte GCM tag: it was truncated"
-            )
         self._source = source
-        self._content_length = ciphertext_length - GCM_TAG_LENGTH
+        self._content_length = _content_length(ciphertext_length)
         self._cipher = cipher
-        self._spool_memory = spool_memory
-        self._spool: IO[bytes] | None = None
-        self._decryptor: CipherContext | None = None
+        self._in_memory = min(self._content_length, memory_limit - memory_limit % _BLOCK)
+        self._plaintext: memoryview | None = None
+        self._overflow: IO[bytes] | None = None
+        self._overflow_decryptor: CipherContext | None = None
+        self._position = 0
 
     def readable(self) -> bool:
         return True
 
     def _authenticate(self) -> None:
-        spool = tempfile.SpooledTemporaryFile(max_size=self._spool_memory)  # noqa: SIM115 - closed in close()
-        try:
-            decryptor = Cipher(algorithms.AES(self._cipher.key), modes.GCM(self._cipher.nonce)).decryptor()
-            decryptor.authenticate_additional_data(self._cipher.aad)
-            scratch = memoryview(bytearray(CHUNK_SIZE + _BLOCK))
-            remaining = self._content_length
-            while remaining:
-                chunk = self._source.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    raise DecryptionError(
-                        f"the object's body ended {remaining + GCM_TAG_LENGTH} bytes early: it was truncated"
-                    )
-                spool.write(chunk)
-                decryptor.update_into(chunk, scratch)
-                remaining -= len(chunk)
-            tag = _read_exactly(self._source, GCM_TAG_LENGTH)
+        decryptor = gcm_decryptor(self._cipher)
+        plaintext = memoryview(bytearray(self._in_memory + _BLOCK))
+        filled = 0
+        for chunk in _chunks(self._source, self._in_memory, self._content_length):
+            filled += decryptor.update_into(chunk, plaintext[filled:])
+        overflow_length = self._content_length - self._in_memory
+        if overflow_length:
+            overflow = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
             try:
-                decryptor.finalize_with_tag(tag)
-            except InvalidTag:
-                raise DecryptionError(
-                    "the object failed authentication (GCM tag mismatch): its body or crypto metadata was "
-                    "altered, or it was encrypted under another key; no plaintext was released"
-                ) from None
-            spool.seek(0)
-        except BaseException:
-            spool.close()
-            raise
-        self._spool = spool
-        self._decryptor = ctr_decryptor(self._cipher)
+                scratch = memoryview(bytearray(CHUNK_SIZE + _BLOCK))
+                for chunk in _chunks(self._source, overflow_length, overflow_length):
+                    overflow.write(chunk)
+                    decryptor.update_into(chunk, scratch)
+                _finalize(decryptor, self._source)
+                overflow.seek(0)
+            except BaseException:
+                overflow.close()
+                raise
+            self._overflow = overflow
+            self._overflow_decryptor = ctr_at(self._cipher, self._in_memory)
+        else:
+            _finalize(decryptor, self._source)
+        self._plaintext = plaintext[: self._in_memory]
 
     def read(self, size: int | None = -1) -> bytes:
         if self.closed:
             raise ValueError("read of a closed body")
-        if self._spool is None:
+        if self._plaintext is None:
             self._authenticate()
-        assert self._spool is not None
-        assert self._decryptor is not None
-        data = self._spool.read(-1 if size is None else size)
-        return self._decryptor.update(data)
+        remaining = self._content_length - self._position
+        size = remaining if size is None or size < 0 else min(size, remaining)
+        parts = []
+        while size:
+            part = self._next(size)
+            parts.append(part)
+            size -= len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _next(self, size: int) -> bytes:
+        assert self._plaintext is not None
+        if self._position < self._in_memory:
+            end = min(self._position + size, self._in_memory)
+            data = bytes(self._plaintext[self._position : end])
+        else:
+            assert self._overflow is not None
+            assert self._overflow_decryptor is not None
+            data = self._overflow_decryptor.update(self._overflow.read(size))
+            if not data:
+                raise DecryptionError("the spooled ciphertext ended early: the temporary file was altered")
+        self._position += len(data)
+        return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
@@ -213,12 +248,108 @@ class AuthenticatedReader(io.RawIOBase):
         return len(data)
 
     def close(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-        close = getattr(self._source, "close", None)
-        if close is not None:
-            close()
+        self._plaintext = None
+        if self._overflow is not None:
+            self._overflow.close()
+        _close(self._source)
         super().close()
+
+
+def _chunks(source: Readable, length: int, remaining_in_body: int) -> Iterator[bytes]:
+    """``length`` bytes of ``source`` in chunks; ``remaining_in_body`` sizes the error if the body ends early."""
+    while length:
+        chunk = source.read(min(CHUNK_SIZE, length))
+        if not chunk:
+            raise _truncated(remaining_in_body)
+        yield chunk
+        length -= len(chunk)
+        remaining_in_body -= len(chunk)
+
+
+class DelayedAuthReader(io.RawIOBase):
+    """Plaintext decrypted as the ciphertext arrives (delayed authentication, opt-in).
+
+    The tag is checked as soon as the content ends, before the last chunk is returned: a failure raises
+    :class:`DecryptionError` from the read that would have ended the body.
+    """
+
+    def __init__(self, source: Readable, ciphertext_length: int, cipher: ContentCipher) -> None:
+        self._source = source
+        self._remaining = _content_length(ciphertext_length)
+        self._decryptor = gcm_decryptor(cipher)
+        self._verified = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._verified or size == 0:
+            return b""
+        want = self._remaining if size is None or size < 0 else min(size, self._remaining)
+        chunk = self._source.read(want) if want else b""
+        if want and not chunk:
+            raise _truncated(self._remaining)
+        self._remaining -= len(chunk)
+        plaintext = self._decryptor.update(chunk)
+        if not self._remaining:
+            _finalize(self._decryptor, self._source)
+            self._verified = True
+        return plaintext
+
+    def close(self) -> None:
+        _close(self._source)
+        super().close()
+
+
+class RangeReader(io.RawIOBase):
+    """Plaintext bytes ``[start, start + length)`` of a GCM message, decrypted with AES-CTR: unauthenticated.
+
+    ``source`` yields the ciphertext from offset ``source_offset`` (at most ``start``) on.
+    """
+
+    def __init__(self, source: Readable, cipher: ContentCipher, source_offset: int, start: int, length: int) -> None:
+        self._source = source
+        self._skip = start - source_offset
+        self._remaining = length
+        self._decryptor = ctr_at(cipher, start)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        while self._skip:
+            skipped = self._source.read(min(self._skip, CHUNK_SIZE))
+            if not skipped:
+                raise DecryptionError("the ranged response ended before the requested range")
+            self._skip -= len(skipped)
+        want = self._remaining if size is None or size < 0 else min(size, self._remaining)
+        chunk = self._source.read(want) if want else b""
+        if want and not chunk:
+            raise DecryptionError("the ranged response ended before the requested range")
+        self._remaining -= len(chunk)
+        return self._decryptor.update(chunk)
+
+    def close(self) -> None:
+        _close(self._source)
+        super().close()
+
+
+def _content_length(ciphertext_length: int) -> int:
+    if ciphertext_length < GCM_TAG_LENGTH:
+        raise DecryptionError(
+            f"the object holds {ciphertext_length} bytes, fewer than the 16-byte GCM tag: it was truncated"
+        )
+    return ciphertext_length - GCM_TAG_LENGTH
+
+
+def _truncated(remaining: int) -> DecryptionError:
+    return DecryptionError(f"the object's body ended {remaining + GCM_TAG_LENGTH} bytes early: it was truncated")
+
+
+def _close(source: Readable) -> None:
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
 
 
 def _read_exactly(source: Readable, size: int) -> bytes:

@@ -87,12 +87,14 @@ def test_gcm_limit_is_refused_before_anything_happens() -> None:
 @given(
     plaintext=st.binary(max_size=4000),
     sizes=st.lists(st.integers(min_value=1, max_value=900), max_size=10),
-    spool=st.sampled_from([0, 100, 1 << 20]),
+    memory_limit=st.sampled_from([0, 100, 1 << 20]),
     suite=st.sampled_from([V2, V3]),
 )
-def test_authenticated_reader_round_trip(plaintext: bytes, sizes: list[int], spool: int, suite: AlgorithmSuite) -> None:
+def test_authenticated_reader_round_trip(
+    plaintext: bytes, sizes: list[int], memory_limit: int, suite: AlgorithmSuite
+) -> None:
     ciphertext = reference(plaintext, suite)
-    reader = AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(suite), spool)
+    reader = AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(suite), memory_limit)
     assert read_in(reader, sizes) == plaintext
 
 
@@ -114,17 +116,19 @@ def test_truncated_and_too_short_bodies() -> None:
         AuthenticatedReader(io.BytesIO(b"short"), 5, cipher_for())
 
 
-def test_large_bodies_spool_to_an_anonymous_file_that_close_removes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_past_the_memory_limit_ciphertext_waits_in_an_anonymous_file(monkeypatch: pytest.MonkeyPatch) -> None:
     spool_dir = tempfile.mkdtemp()
     monkeypatch.setattr(tempfile, "tempdir", spool_dir)
-    plaintext = os.urandom(2 * 1024 * 1024)
+    plaintext = os.urandom(2 * 1024 * 1024 + 7)
     ciphertext = reference(plaintext)
-    reader = AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(), spool_memory=1024)
+    reader = AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(), memory_limit=1000)
     assert reader.read(10) == plaintext[:10]
-    assert reader._spool is not None
-    assert reader._spool._rolled
+    assert reader._overflow is not None
     assert os.listdir(spool_dir) == []  # unlinked at creation: nothing to leak
-    assert reader.read() == plaintext[10:]
+    reader._overflow.seek(0)
+    assert reader._overflow.read() == ciphertext[992:-16]  # ciphertext, not plaintext
+    reader._overflow.seek(0)
+    assert reader.read(990) + reader.read(5) + reader.read() == plaintext[10:]
     reader.close()
     assert reader.closed
 
