@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s3crypt.crypto.streams import DEFAULT_SPOOL_MEMORY
+from s3crypt.crypto.streams import DEFAULT_MEMORY_LIMIT
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
@@ -12,12 +12,27 @@ from s3crypt.keyrings.base import Keyring
 
 @dataclass(frozen=True)
 class EncryptionConfig:
-    """Immutable, so one client can be shared between threads."""
+    """Immutable, so one client can be shared between threads.
+
+    Attributes:
+        keyring: wraps and unwraps each object's data key.
+        algorithm_suite: the suite new objects are written with: V3 (key commitment, the default) or V2.
+        commitment_policy: which suites may be written and read; the default writes and reads only V3.
+        enable_delayed_authentication: stream plaintext of ``get_object`` before the GCM tag is checked and
+            raise :class:`DecryptionError` at the end if it fails. Off by default: the body then releases
+            no byte until the whole object is authenticated.
+        enable_ranged_get: allow ``get_object(Range=...)``, which decrypts part of an object with AES-CTR and
+            cannot check its tag (unauthenticated). Off by default.
+        decrypt_memory_limit: bytes of an object an authenticating body decrypts into memory while it checks
+            the tag; the rest waits as ciphertext in an anonymous temporary file (never plaintext on disk).
+    """
 
     keyring: Keyring
     algorithm_suite: AlgorithmSuite = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
     commitment_policy: CommitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
-    spool_memory_limit: int = DEFAULT_SPOOL_MEMORY
+    enable_delayed_authentication: bool = False
+    enable_ranged_get: bool = False
+    decrypt_memory_limit: int = DEFAULT_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
         if not isinstance(self.keyring, Keyring):
@@ -42,5 +57,8 @@ class EncryptionConfig:
                 f"algorithm_suite {self.algorithm_suite.name} contradicts "
                 f"commitment_policy {self.commitment_policy.name}: {hint}"
             )
-        if not isinstance(self.spool_memory_limit, int) or self.spool_memory_limit < 0:
-            raise ConfigurationError("spool_memory_limit must be a non-negative number of bytes")
+        for flag in ("enable_delayed_authentication", "enable_ranged_get"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigurationError(f"{flag} must be True or False")
+        if not isinstance(self.decrypt_memory_limit, int) or self.decrypt_memory_limit < 0:
+            raise ConfigurationError("decrypt_memory_limit must be a non-negative number of bytes")

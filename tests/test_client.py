@@ -43,7 +43,7 @@ def test_plain_clients_of_the_same_session_stay_plain(plain_s3: Any, keyring: s3
         (("s3",), {"keyring": "not a keyring"}, "must be an s3crypt.Keyring"),
         (("s3",), {"kms_key_id": "k", "algorithm_suite": "V3"}, "algorithm_suite must be"),
         (("s3",), {"kms_key_id": "k", "commitment_policy": "strict"}, "commitment_policy must be"),
-        (("s3",), {"kms_key_id": "k", "spool_memory_limit": -1}, "spool_memory_limit"),
+        (("s3",), {"kms_key_id": "k", "decrypt_memory_limit": -1}, "decrypt_memory_limit"),
         (
             ("s3",),
             {"kms_key_id": "k", "algorithm_suite": s3crypt.AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF},

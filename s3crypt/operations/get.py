@@ -1,72 +1,110 @@
-"""GetObject: read the envelope, unwrap the data key, and hand back a body that authenticates before it reads."""
+"""GetObject: read the envelope, unwrap the data key, and hand back a body that decrypts as it is read.
+
+By default the body authenticates the whole object before it releases a byte; with
+``enable_delayed_authentication`` it streams and checks the tag at the end; a ``Range`` (only with
+``enable_ranged_get``) is decrypted with AES-CTR and is not authenticated.
+"""
 
 from __future__ import annotations
 
 import functools
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from s3crypt.crypto.content import content_cipher, verify_commitment
-from s3crypt.crypto.streams import AuthenticatedReader
+from s3crypt.crypto.content import ContentCipher, content_cipher, verify_commitment
+from s3crypt.crypto.streams import AuthenticatedReader, DelayedAuthReader, RangeReader
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 from s3crypt.errors import ConfigurationError, DecryptionError, FormatError
 from s3crypt.format import metadata
 from s3crypt.operations.params import call_state, take_encryption_context
+from s3crypt.operations.ranges import PlaintextRange, window
 
 if TYPE_CHECKING:
+    import io
+
     from botocore.hooks import BaseEventHooks
 
     from s3crypt.config import EncryptionConfig
     from s3crypt.format.metadata import Envelope
 
 
-def check_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     take_encryption_context(params, context)
-    for name in ("Range", "PartNumber"):
-        if name in params:
+    if "PartNumber" in params:
+        raise ConfigurationError(
+            "GetObject with PartNumber returns part of the ciphertext, which cannot be authenticated; "
+            "get the whole object"
+        )
+    if "Range" in params:
+        if not config.enable_ranged_get:
             raise ConfigurationError(
-                f"GetObject with {name} returns part of the ciphertext, which cannot be authenticated; "
-                "get the whole object"
+                "a ranged get cannot be authenticated (it never sees the GCM tag); create the client with "
+                "enable_ranged_get=True to allow unauthenticated ranged reads"
             )
+        requested = PlaintextRange.parse(params["Range"])
+        call_state(context)["range"] = requested
+        params["Range"] = requested.ciphertext_header()
 
 
 def decrypt_body(
     config: EncryptionConfig, parsed: dict[str, Any], http_response: Any, context: dict[str, Any], **_: Any
 ) -> None:
-    """``after-call``: replace the ciphertext body with an authenticating plaintext body."""
+    """``after-call``: replace the ciphertext body with a plaintext body."""
     if http_response.status_code >= 300:
         return  # S3's own error (or 304 Not Modified): botocore raises it unchanged
     body = parsed["Body"]
     try:
-        ciphertext_length = _ciphertext_length(parsed)
-        envelope = metadata.decode(parsed.get("Metadata") or {})
-        _check_envelope(config, envelope, ciphertext_length)
-        data_key = config.keyring.decrypt_data_key(
-            envelope.data_key, envelope.suite, call_state(context)["encryption_context"]
-        )
-        if envelope.commitment is not None:
-            verify_commitment(data_key, envelope.iv, envelope.commitment)
-        cipher = content_cipher(envelope.suite, data_key, envelope.iv)
-        reader = AuthenticatedReader(body, ciphertext_length, cipher, config.spool_memory_limit)
+        reader, length = _plaintext_reader(config, parsed, call_state(context))
     except BaseException:
         body.close()
         raise
-    plaintext_length = ciphertext_length - GCM_TAG_LENGTH
-    parsed["Body"] = StreamingBody(cast("IO[bytes]", reader), plaintext_length)
-    parsed["ContentLength"] = plaintext_length
+    parsed["Body"] = StreamingBody(cast("IO[bytes]", reader), length)
+    parsed["ContentLength"] = length
 
 
-def _ciphertext_length(parsed: dict[str, Any]) -> int:
-    if "ContentRange" in parsed:
-        raise DecryptionError("S3 returned a byte range that was not asked for; the object cannot be authenticated")
-    length = parsed.get("ContentLength")
-    if not isinstance(length, int):
-        raise DecryptionError("S3 sent no Content-Length for the object; it cannot be authenticated")
-    return length
+def _plaintext_reader(
+    config: EncryptionConfig, parsed: dict[str, Any], state: dict[str, Any]
+) -> tuple[io.RawIOBase, int]:
+    body, content_length = parsed["Body"], parsed.get("ContentLength")
+    if not isinstance(content_length, int):
+        raise DecryptionError("S3 sent no Content-Length for the object; it cannot be decrypted")
+    envelope = metadata.decode(parsed.get("Metadata") or {})
+    requested: PlaintextRange | None = state.get("range")
+    if requested is None:
+        if "ContentRange" in parsed:
+            raise DecryptionError("S3 returned a byte range that was not asked for; the object cannot be authenticated")
+        cipher = _cipher(config, envelope, content_length, state)
+        reader: io.RawIOBase
+        if config.enable_delayed_authentication:
+            reader = DelayedAuthReader(body, content_length, cipher)
+        else:
+            reader = AuthenticatedReader(body, content_length, cipher, config.decrypt_memory_limit)
+        return reader, content_length - GCM_TAG_LENGTH
+    plaintext = window(requested, parsed.get("ContentRange"), content_length)
+    if plaintext is None:
+        raise ClientError(
+            {"Error": {"Code": "InvalidRange", "Message": "The requested range is not satisfiable"}}, "GetObject"
+        )
+    cipher = _cipher(config, envelope, plaintext.plaintext_size + GCM_TAG_LENGTH, state)
+    if plaintext.content_range is None:
+        parsed.pop("ContentRange", None)
+    else:
+        parsed["ContentRange"] = plaintext.content_range
+    return RangeReader(body, cipher, plaintext.response_start, plaintext.start, plaintext.length), plaintext.length
 
 
-def _check_envelope(config: EncryptionConfig, envelope: Envelope, ciphertext_length: int) -> None:
+def _cipher(config: EncryptionConfig, envelope: Envelope, object_size: int, state: dict[str, Any]) -> ContentCipher:
+    """Check the envelope against the policy and the object, unwrap the data key and derive the cipher."""
+    _check_envelope(config, envelope, object_size)
+    data_key = config.keyring.decrypt_data_key(envelope.data_key, envelope.suite, state["encryption_context"])
+    if envelope.commitment is not None:
+        verify_commitment(data_key, envelope.iv, envelope.commitment)
+    return content_cipher(envelope.suite, data_key, envelope.iv)
+
+
+def _check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: int) -> None:
     suite = envelope.suite
     if suite.is_legacy:
         raise FormatError(
@@ -80,13 +118,13 @@ def _check_envelope(config: EncryptionConfig, envelope: Envelope, ciphertext_len
             "commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT to read it"
         )
     declared = envelope.plaintext_length
-    if declared is not None and declared != ciphertext_length - GCM_TAG_LENGTH:
+    if declared is not None and declared != object_size - GCM_TAG_LENGTH:
         raise FormatError(
             f"the object's metadata gives a plaintext of {declared} bytes but it stores "
-            f"{ciphertext_length} bytes of ciphertext: the object or its metadata was altered"
+            f"{object_size} bytes of ciphertext: the object or its metadata was altered"
         )
 
 
 def register(events: BaseEventHooks, config: EncryptionConfig) -> None:
-    events.register("provide-client-params.s3.GetObject", check_parameters)
+    events.register("provide-client-params.s3.GetObject", functools.partial(check_parameters, config))
     events.register("after-call.s3.GetObject", functools.partial(decrypt_body, config))
