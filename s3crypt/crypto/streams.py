@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import IO, Protocol
 
@@ -72,31 +73,78 @@ def check_plaintext_length(length: int) -> None:
         )
 
 
-class EncryptingStream(io.RawIOBase):
-    """Reads ``length`` bytes of plaintext from ``source`` and yields ciphertext followed by the 16-byte tag.
+class GcmMessage:
+    """One AES-GCM encryption of a message that may be read in parts, by several threads, and read again.
 
-    ``seek`` to any position re-derives the same cipher, so a retried request sends identical bytes.
+    Plaintext presented at the offset GCM has reached advances GCM; plaintext at any other offset (a re-read
+    after a retry, or a part read ahead of the ones before it) is encrypted with AES-CTR at that offset, which
+    gives the very same ciphertext. Every byte must reach GCM once, in order, before :meth:`tag` is asked for.
     """
 
-    def __init__(self, source: IO[bytes], length: int, cipher: ContentCipher) -> None:
-        check_plaintext_length(length)
+    def __init__(self, cipher: ContentCipher, length: int | None = None) -> None:
+        if length is not None:
+            check_plaintext_length(length)
+        self.length = length
+        self._cipher = cipher
+        self._encryptor = gcm_encryptor(cipher)
+        self._fed = 0
+        self._tag: bytes | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def fed(self) -> int:
+        """How many plaintext bytes GCM has consumed."""
+        return self._fed
+
+    def encrypt(self, offset: int, data: bytes) -> bytes:
+        """The ciphertext of ``data``, the plaintext at ``offset``."""
+        with self._lock:
+            split = len(data)
+            tail = b""
+            if self._tag is None and offset <= self._fed < offset + len(data):
+                split = self._fed - offset
+                check_plaintext_length(offset + len(data))
+                tail = self._encryptor.update(memoryview(data)[split:])
+                self._fed = offset + len(data)
+        if not split:
+            return tail
+        head = ctr_at(self._cipher, offset).update(memoryview(data)[:split])
+        return head + tail if tail else head
+
+    def tag(self) -> bytes:
+        """The 16-byte tag; the message is complete once it is asked for."""
+        with self._lock:
+            if self._tag is None:
+                if self.length is not None and self._fed != self.length:
+                    raise EncryptionError(
+                        f"the message's tag was asked for after {self._fed} of its {self.length} bytes"
+                    )
+                self._encryptor.finalize()
+                self._tag = self._encryptor.tag  # type: ignore[attr-defined]
+            return self._tag
+
+
+class EncryptingStream(io.RawIOBase):
+    """Ciphertext of ``length`` bytes of plaintext read from ``source``, which start at ``offset`` of ``message``.
+
+    With ``last`` the 16-byte tag follows. The stream can be sized, and re-read from any position whenever its
+    source can seek, giving identical bytes, so botocore can checksum, sign and retry it.
+    """
+
+    def __init__(
+        self, source: IO[bytes], length: int, message: GcmMessage, offset: int = 0, *, last: bool = True
+    ) -> None:
         self._source = source
         self._start = source.tell() if _seekable(source) else None
         self._length = length
-        self._cipher = cipher
-        self._target = 0
-        self._restart()
-
-    def _restart(self) -> None:
-        if self._start is not None:
-            self._source.seek(self._start)
-        self._encryptor = gcm_encryptor(self._cipher)
-        self._consumed = 0
-        self._tag = b""
+        self._message = message
+        self._offset = offset
+        self._last = last
         self._position = 0
+        self._target = 0
 
     def __len__(self) -> int:
-        return self._length + GCM_TAG_LENGTH
+        return self._length + (GCM_TAG_LENGTH if self._last else 0)
 
     def readable(self) -> bool:
         return True
@@ -112,24 +160,21 @@ class EncryptingStream(io.RawIOBase):
         target = base + offset
         if target < 0:
             raise ValueError("negative seek position")
-        if target < self._position and self._start is None:
-            raise io.UnsupportedOperation("the plaintext source cannot be rewound")
+        if target != self._position and self._start is None:
+            raise io.UnsupportedOperation("the plaintext source cannot seek")
         self._target = target
         return target
 
     def read(self, size: int | None = -1) -> bytes:
-        if self._target < self._position:
-            self._restart()
-        while self._position < self._target:
-            if not self._next(self._target - self._position):
-                break
+        if self._target != self._position:
+            assert self._start is not None
+            self._source.seek(self._start + min(self._target, self._length))
+            self._position = self._target
         remaining = len(self) - self._position
         size = remaining if size is None or size < 0 else min(size, remaining)
         parts = []
         while size > 0:
             data = self._next(size)
-            if not data:
-                break
             parts.append(data)
             size -= len(data)
         self._target = self._position
@@ -137,22 +182,29 @@ class EncryptingStream(io.RawIOBase):
 
     def _next(self, size: int) -> bytes:
         """Up to ``size`` more bytes of ciphertext or tag."""
-        if self._consumed < self._length:
-            data = self._source.read(min(size, self._length - self._consumed, CHUNK_SIZE))
+        if self._position < self._length:
+            data = self._source.read(min(size, self._length - self._position, CHUNK_SIZE))
             if not data:
                 raise EncryptionError(
-                    f"the body ended after {self._consumed} of the {self._length} bytes it was said to hold"
+                    f"the body ended after {self._position} of the {self._length} bytes it was said to hold"
                 )
-            self._consumed += len(data)
-            out = self._encryptor.update(data)
+            out = self._message.encrypt(self._offset + self._position, data)
         else:
-            if not self._tag:
-                self._encryptor.finalize()
-                self._tag = self._encryptor.tag  # type: ignore[attr-defined]
-            offset = self._position - self._length
-            out = self._tag[offset : offset + size]
+            self._catch_up()
+            tag_offset = self._position - self._length
+            out = self._message.tag()[tag_offset : tag_offset + size]
         self._position += len(out)
         return out
+
+    def _catch_up(self) -> None:
+        """Feed GCM the rest of this stream's plaintext, when the tag is read before all of it was."""
+        end = self._offset + self._length
+        while self._start is not None and self._offset <= self._message.fed < end:
+            self._source.seek(self._start + self._message.fed - self._offset)
+            data = self._source.read(min(CHUNK_SIZE, end - self._message.fed))
+            if not data:
+                raise EncryptionError(f"the body ended before the {self._length} bytes it was said to hold")
+            self._message.encrypt(self._message.fed, data)
 
 
 def _seekable(source: IO[bytes]) -> bool:

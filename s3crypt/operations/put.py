@@ -9,7 +9,7 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
-from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream
+from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage
 from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
 from s3crypt.operations.params import call_state, take_encryption_context
@@ -57,7 +57,7 @@ def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict
         commitment=commitment_for(data_key.plaintext, iv) if suite.is_committing else None,
         plaintext_length=length,
     )
-    stream = EncryptingStream(source, length, content_cipher(suite, data_key.plaintext, iv))
+    stream = EncryptingStream(source, length, GcmMessage(content_cipher(suite, data_key.plaintext, iv), length))
     for key, value in metadata.encode(envelope).items():
         headers[f"x-amz-meta-{key}"] = value
     headers["Content-Length"] = str(len(stream))

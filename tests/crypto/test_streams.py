@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import tempfile
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from s3crypt import AlgorithmSuite, DecryptionError, EncryptionError
 from s3crypt.crypto.content import commitment_for, content_cipher, new_iv, verify_commitment
-from s3crypt.crypto.streams import AuthenticatedReader, EncryptingStream, check_plaintext_length
+from s3crypt.crypto.streams import AuthenticatedReader, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT
 
 V3 = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
@@ -46,7 +47,7 @@ def read_in(stream: io.RawIOBase, sizes: list[int]) -> bytes:
 def test_encrypting_stream_matches_one_shot_gcm_for_any_chunking(
     plaintext: bytes, sizes: list[int], suite: AlgorithmSuite
 ) -> None:
-    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), cipher_for(suite))
+    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), GcmMessage(cipher_for(suite), len(plaintext)))
     assert len(stream) == len(plaintext) + 16
     assert read_in(stream, sizes) == reference(plaintext, suite)
 
@@ -55,16 +56,49 @@ def test_encrypting_stream_matches_one_shot_gcm_for_any_chunking(
 @given(plaintext=st.binary(min_size=1, max_size=3000), data=st.data())
 def test_any_seek_then_read_gives_the_same_bytes(plaintext: bytes, data: st.DataObject) -> None:
     expected = reference(plaintext)
-    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), cipher_for())
+    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), GcmMessage(cipher_for(), len(plaintext)))
     stream.read(data.draw(st.integers(0, len(expected))))
     position = data.draw(st.integers(0, len(expected)))
     assert stream.seek(position) == position == stream.tell()
     assert stream.read() == expected[position:]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    plaintext=st.binary(min_size=1, max_size=3000),
+    cuts=st.lists(st.integers(min_value=1, max_value=2999), max_size=5, unique=True),
+    data=st.data(),
+)
+def test_parts_read_in_any_order_then_caught_up_give_the_one_shot_ciphertext(
+    plaintext: bytes, cuts: list[int], data: st.DataObject
+) -> None:
+    bounds = [0, *sorted(c for c in cuts if c < len(plaintext)), len(plaintext)]
+    parts = list(itertools.pairwise(bounds))
+    message = GcmMessage(cipher_for(), len(plaintext))
+    ciphertexts: dict[int, bytes] = {}
+    for index in data.draw(st.permutations(range(len(parts) - 1))):
+        start, end = parts[index]
+        source = io.BytesIO(plaintext)
+        source.seek(start)
+        ciphertexts[index] = EncryptingStream(source, end - start, message, start, last=False).read()
+    message.encrypt(message.fed, plaintext[message.fed :])  # the catch-up pass of a managed upload
+    start, end = parts[-1]
+    source = io.BytesIO(plaintext)
+    source.seek(start)
+    ciphertexts[len(parts) - 1] = EncryptingStream(source, end - start, message, start).read()
+    assert b"".join(ciphertexts[i] for i in range(len(parts))) == reference(plaintext)
+
+
+def test_the_tag_needs_every_byte() -> None:
+    message = GcmMessage(cipher_for(), 10)
+    message.encrypt(0, b"12345")
+    with pytest.raises(EncryptionError, match="after 5 of its 10 bytes"):
+        message.tag()
+
+
 def test_rewind_after_a_full_read_sends_identical_ciphertext() -> None:
     plaintext = os.urandom(3 * 1024 * 1024 + 5)
-    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), cipher_for())
+    stream = EncryptingStream(io.BytesIO(plaintext), len(plaintext), GcmMessage(cipher_for(), len(plaintext)))
     first = stream.read()
     stream.seek(0)
     assert stream.read() == first == reference(plaintext)
@@ -72,7 +106,7 @@ def test_rewind_after_a_full_read_sends_identical_ciphertext() -> None:
 
 
 def test_short_source_is_an_error() -> None:
-    stream = EncryptingStream(io.BytesIO(b"abc"), 10, cipher_for())
+    stream = EncryptingStream(io.BytesIO(b"abc"), 10, GcmMessage(cipher_for(), 10))
     with pytest.raises(EncryptionError, match="ended after 3 of the 10"):
         stream.read()
 
@@ -80,7 +114,7 @@ def test_short_source_is_an_error() -> None:
 def test_gcm_limit_is_refused_before_anything_happens() -> None:
     check_plaintext_length(GCM_MAX_PLAINTEXT)
     with pytest.raises(EncryptionError, match="at most"):
-        EncryptingStream(io.BytesIO(b""), GCM_MAX_PLAINTEXT + 1, cipher_for())
+        GcmMessage(cipher_for(), GCM_MAX_PLAINTEXT + 1)
 
 
 @settings(max_examples=40, deadline=None)
