@@ -23,6 +23,7 @@ from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.kms import KmsKeyring
+from s3crypt.operations.multipart import Uploads
 
 _creating = contextvars.ContextVar("s3crypt_creating_client", default=False)
 _KMS_CLIENT_KWARGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "verify", "config")
@@ -99,8 +100,10 @@ class Session:
             )
 
         bound = dataclasses.replace(config, keyring=config.keyring.bind(client_factory))
+        uploads = Uploads()
         client._s3crypt_config = bound  # type: ignore[attr-defined]
-        operations.register(client.meta.events, bound)
+        client._s3crypt_uploads = uploads  # type: ignore[attr-defined]
+        operations.register(client.meta.events, bound, uploads)
 
 
 _OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}

@@ -123,11 +123,6 @@ def test_resource_objects_encrypt(plain_s3: Any, keyring: s3crypt.KmsKeyring) ->
     assert [o.key for o in s3.Bucket(BUCKET).objects.all()] == ["r"]
 
 
-def test_multipart_uploads_are_refused_rather_than_sent_in_plaintext(s3c: Any) -> None:
-    with pytest.raises(s3crypt.ConfigurationError, match="never uploads plaintext"):
-        s3c.create_multipart_upload(Bucket=BUCKET, Key="k")
-
-
 def test_keyrings_and_configs_never_show_keys(s3c: Any) -> None:
     s3c.put_object(Bucket=BUCKET, Key="k", Body=b"x")
     config = s3c.encryption_config

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from s3crypt.operations import get, guard, put
+from s3crypt.operations import get, multipart, put
+from s3crypt.operations.multipart import Uploads
 
 if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
 
 
-def register(events: BaseEventHooks, config: EncryptionConfig) -> None:
-    """Wire one client's events to ``config``."""
-    for module in (put, get, guard):
-        module.register(events, config)
+def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads) -> None:
+    """Wire one client's events to ``config`` and to its open multipart ``uploads``."""
+    put.register(events, config)
+    get.register(events, config)
+    multipart.register(events, config, uploads)

@@ -85,7 +85,17 @@ def _plaintext_reader(
     plaintext = window(requested, parsed.get("ContentRange"), content_length)
     if plaintext is None:
         raise ClientError(
-            {"Error": {"Code": "InvalidRange", "Message": "The requested range is not satisfiable"}}, "GetObject"
+            {
+                "Error": {"Code": "InvalidRange", "Message": "The requested range is not satisfiable"},
+                "ResponseMetadata": {
+                    "HTTPStatusCode": 416,
+                    "HTTPHeaders": {},
+                    "HostId": "",
+                    "RequestId": "",
+                    "RetryAttempts": 0,
+                },
+            },
+            "GetObject",
         )
     cipher = _cipher(config, envelope, plaintext.plaintext_size + GCM_TAG_LENGTH, state)
     if plaintext.content_range is None:

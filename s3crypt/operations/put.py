@@ -30,10 +30,18 @@ _PRECOMPUTED_CHECKSUMS = (
 
 def check_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     take_encryption_context(params, context)
+    check_metadata(params)
+    check_checksums(params)
+
+
+def check_metadata(params: dict[str, Any]) -> None:
     user_metadata = params.get("Metadata") or {}
     clashes = sorted(key for key in user_metadata if str(key).lower() in metadata.ALL_KEYS)
     if clashes:
         raise ConfigurationError(f"Metadata keys {clashes} are reserved for the encryption envelope; rename them")
+
+
+def check_checksums(params: dict[str, Any]) -> None:
     for name in _PRECOMPUTED_CHECKSUMS:
         if name in params:
             raise ConfigurationError(
@@ -44,11 +52,18 @@ def check_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) 
 
 def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     """``before-call``: swap the serialized body for an encrypting stream and add the envelope headers."""
-    headers = params["headers"]
-    source = _as_stream(params["body"])
-    length = _plaintext_length(source, headers.get("Content-Length"))
+    source = plaintext_source(params)
+    length = plaintext_length(source, params["headers"])
+    message = seal(config, params["headers"], call_state(context)["encryption_context"], length)
+    encrypt_request_body(params, source, length, message)
+
+
+def seal(
+    config: EncryptionConfig, headers: dict[str, Any], encryption_context: dict[str, str], length: int | None
+) -> GcmMessage:
+    """A new data key for one object: its envelope goes into ``headers``, its cipher into the returned message."""
     suite = config.algorithm_suite
-    data_key = config.keyring.generate_data_key(suite, call_state(context)["encryption_context"])
+    data_key = config.keyring.generate_data_key(suite, encryption_context)
     iv = new_iv(suite)
     envelope = metadata.Envelope(
         suite=suite,
@@ -57,16 +72,25 @@ def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict
         commitment=commitment_for(data_key.plaintext, iv) if suite.is_committing else None,
         plaintext_length=length,
     )
-    stream = EncryptingStream(source, length, GcmMessage(content_cipher(suite, data_key.plaintext, iv), length))
     for key, value in metadata.encode(envelope).items():
         headers[f"x-amz-meta-{key}"] = value
+    return GcmMessage(content_cipher(suite, data_key.plaintext, iv), length)
+
+
+def encrypt_request_body(
+    params: dict[str, Any], source: IO[bytes], length: int, message: GcmMessage, offset: int = 0, *, last: bool = True
+) -> None:
+    """Replace the serialized body with the ciphertext of ``source`` (``offset`` of ``message``)."""
+    headers = params["headers"]
+    stream = EncryptingStream(source, length, message, offset, last=last)
     headers["Content-Length"] = str(len(stream))
     if "Content-MD5" in headers:
         headers["Content-MD5"] = _ciphertext_md5(source, length, headers["Content-MD5"], stream)
     params["body"] = stream
 
 
-def _as_stream(body: Any) -> IO[bytes]:
+def plaintext_source(params: dict[str, Any]) -> IO[bytes]:
+    body = params["body"]
     if isinstance(body, (bytes, bytearray, memoryview)):
         return io.BytesIO(body)
     if isinstance(body, str):
@@ -74,12 +98,14 @@ def _as_stream(body: Any) -> IO[bytes]:
     return body  # type: ignore[no-any-return]
 
 
-def _plaintext_length(source: IO[bytes], content_length: str | None) -> int:
-    if content_length is not None:
-        return int(content_length)
+def plaintext_length(source: IO[bytes], headers: dict[str, Any]) -> int:
+    """The length the caller gave (ContentLength) or, for a seekable body, what is left of it."""
+    if "Content-Length" in headers:
+        return int(headers["Content-Length"])
     try:
         start = source.tell()
-        end = source.seek(0, io.SEEK_END)
+        source.seek(0, io.SEEK_END)
+        end = source.tell()
         source.seek(start)
     except (AttributeError, OSError, ValueError):
         raise ConfigurationError(

@@ -1,0 +1,183 @@
+"""The multipart API: one GCM message per upload, parts encrypted in order, the tag at the end of the last part.
+
+``create_multipart_upload`` writes the envelope into the object's metadata and opens the upload's
+:class:`GcmMessage`, which :class:`Uploads` keeps by UploadId until the upload completes or is aborted.
+``upload_part`` takes the parts one after another (``PartNumber`` 1, 2, ...), each after the one before was
+sent whole; the last one is marked ``IsLastPart=True`` and carries the tag. Sending the current part again
+(a retry) is allowed and sends the same ciphertext.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import threading
+from typing import TYPE_CHECKING, Any
+
+from s3crypt.crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
+from s3crypt.errors import ConfigurationError
+from s3crypt.operations.params import call_state, take_encryption_context
+from s3crypt.operations.put import (
+    check_checksums,
+    check_metadata,
+    encrypt_request_body,
+    plaintext_length,
+    plaintext_source,
+    seal,
+)
+
+if TYPE_CHECKING:
+    from botocore.hooks import BaseEventHooks
+
+    from s3crypt.config import EncryptionConfig
+
+
+@dataclasses.dataclass
+class Upload:
+    """An open multipart upload: its message and the parts given to it so far."""
+
+    message: GcmMessage
+    part_number: int = 0
+    """The number of the latest part, whose plaintext is ``[offset, offset + length)``."""
+    offset: int = 0
+    length: int = 0
+    last: bool = False
+
+
+class Uploads:
+    """The client's open uploads by UploadId; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._uploads: dict[str, Upload] = {}
+        self._lock = threading.Lock()
+
+    def open(self, upload_id: str, message: GcmMessage) -> None:
+        with self._lock:
+            self._uploads[upload_id] = Upload(message)
+
+    def message(self, upload_id: str) -> GcmMessage:
+        with self._lock:
+            return self._get(upload_id).message
+
+    def is_open(self, upload_id: str) -> bool:
+        with self._lock:
+            return upload_id in self._uploads
+
+    def close(self, upload_id: str) -> None:
+        with self._lock:
+            self._uploads.pop(upload_id, None)
+
+    def next_part(self, upload_id: str, part_number: int, length: int, last: bool) -> Upload:
+        """Give ``part_number`` its place in the message; a copy of the upload's state after it."""
+        with self._lock:
+            upload = self._get(upload_id)
+            if part_number == upload.part_number and upload.length == length and upload.last == last:
+                return dataclasses.replace(upload)  # the current part, sent again
+            if upload.last:
+                raise ConfigurationError(
+                    f"part {upload.part_number} was marked IsLastPart=True; complete the upload, or abort it"
+                )
+            if part_number != upload.part_number + 1:
+                raise ConfigurationError(
+                    f"part {part_number} is out of order: an encrypted upload takes its parts in order and "
+                    f"once each, so the next part is {upload.part_number + 1}"
+                )
+            end = upload.offset + upload.length
+            if upload.message.fed != end:
+                raise ConfigurationError(
+                    f"part {upload.part_number} was not sent whole yet: upload the parts one after another"
+                )
+            check_plaintext_length(end + length)
+            upload.part_number, upload.offset, upload.length, upload.last = part_number, end, length, last
+            return dataclasses.replace(upload)
+
+    def check_complete(self, upload_id: str) -> None:
+        with self._lock:
+            upload = self._get(upload_id)
+            if not upload.last:
+                raise ConfigurationError(
+                    "the last part was not marked: pass IsLastPart=True to the last upload_part, which carries "
+                    "the authentication tag"
+                )
+
+    def _get(self, upload_id: str) -> Upload:
+        try:
+            return self._uploads[upload_id]
+        except KeyError:
+            raise ConfigurationError(
+                f"upload {upload_id!r} was not created by this client, or is already completed or aborted: "
+                "an encrypted upload's parts go through the client that created it"
+            ) from None
+
+
+def check_create(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    take_encryption_context(params, context)
+    check_metadata(params)
+
+
+def seal_upload(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    state = call_state(context)
+    state["message"] = seal(config, params["headers"], state["encryption_context"], None)
+
+
+def open_upload(
+    uploads: Uploads, parsed: dict[str, Any], http_response: Any, context: dict[str, Any], **_: Any
+) -> None:
+    if http_response.status_code < 300:
+        uploads.open(parsed["UploadId"], call_state(context)["message"])
+
+
+def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    check_checksums(params)
+    last = params.pop("IsLastPart", False)
+    if not isinstance(last, bool):
+        raise ConfigurationError("IsLastPart must be True or False")
+    state = call_state(context)
+    state["last"] = last
+    state["part"] = (params.get("UploadId"), params.get("PartNumber"))
+    state["prepared"] = isinstance(params.get("Body"), EncryptingStream)
+
+
+def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    state = call_state(context)
+    if state["prepared"]:
+        return  # a part of s3crypt's own managed upload, already encrypting
+    upload_id, part_number = state["part"]
+    source = plaintext_source(params)
+    length = plaintext_length(source, params["headers"])
+    upload = uploads.next_part(upload_id, part_number, length, state["last"])
+    encrypt_request_body(params, source, length, upload.message, upload.offset, last=upload.last)
+
+
+def check_completion(uploads: Uploads, params: dict[str, Any], **_: Any) -> None:
+    uploads.check_complete(params["UploadId"])
+
+
+def refuse_copied_part(uploads: Uploads, params: dict[str, Any], **_: Any) -> None:
+    if uploads.is_open(params.get("UploadId", "")):
+        raise ConfigurationError(
+            "upload_part_copy cannot go into an encrypted upload: the copied bytes would not be part of its "
+            "GCM message; upload them with upload_part"
+        )
+
+
+def remember_upload_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    call_state(context)["upload_id"] = params["UploadId"]
+
+
+def forget_upload(uploads: Uploads, http_response: Any, context: dict[str, Any], **_: Any) -> None:
+    if http_response.status_code < 300 or http_response.status_code == 404:  # done, or gone (NoSuchUpload)
+        uploads.close(call_state(context)["upload_id"])
+
+
+def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads) -> None:
+    events.register("provide-client-params.s3.CreateMultipartUpload", check_create)
+    events.register("before-call.s3.CreateMultipartUpload", functools.partial(seal_upload, config))
+    events.register("after-call.s3.CreateMultipartUpload", functools.partial(open_upload, uploads))
+    events.register("provide-client-params.s3.UploadPart", check_part)
+    events.register("before-call.s3.UploadPart", functools.partial(encrypt_part, uploads))
+    events.register("provide-client-params.s3.CompleteMultipartUpload", functools.partial(check_completion, uploads))
+    events.register("provide-client-params.s3.UploadPartCopy", functools.partial(refuse_copied_part, uploads))
+    for operation in ("CompleteMultipartUpload", "AbortMultipartUpload"):
+        events.register(f"provide-client-params.s3.{operation}", remember_upload_id)
+        events.register(f"after-call.s3.{operation}", functools.partial(forget_upload, uploads))

@@ -1,0 +1,107 @@
+"""The multipart API: one GCM message per upload, parts in order, the tag at the end of the last part."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+import s3crypt
+from tests.conftest import BUCKET
+
+MIB = 1024 * 1024
+
+
+def start(client: Any, key: str = "mp", **kwargs: Any) -> str:
+    upload_id: str = client.create_multipart_upload(Bucket=BUCKET, Key=key, **kwargs)["UploadId"]
+    return upload_id
+
+
+def part(client: Any, upload_id: str, number: int, body: bytes, key: str = "mp", **kwargs: Any) -> dict[str, Any]:
+    etag = client.upload_part(Bucket=BUCKET, Key=key, UploadId=upload_id, PartNumber=number, Body=body, **kwargs)[
+        "ETag"
+    ]
+    return {"ETag": etag, "PartNumber": number}
+
+
+def complete(client: Any, upload_id: str, parts: list[dict[str, Any]], key: str = "mp") -> None:
+    client.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+
+
+@pytest.mark.parametrize("version", ["v3", "v2"])
+def test_parts_in_order_round_trip(request: pytest.FixtureRequest, plain_s3: Any, version: str) -> None:
+    client = request.getfixturevalue("s3c" if version == "v3" else "s3c_v2")
+    bodies = [os.urandom(5 * MIB), os.urandom(5 * MIB + 3), os.urandom(1000)]
+    upload_id = start(client, EncryptionContext={"job": "mp"}, Metadata={"owner": "me"})
+    parts = [part(client, upload_id, i + 1, body, IsLastPart=i == 2) for i, body in enumerate(bodies)]
+    complete(client, upload_id, parts)
+
+    stored = plain_s3.get_object(Bucket=BUCKET, Key="mp")
+    assert stored["ContentLength"] == sum(map(len, bodies)) + 16
+    assert stored["Metadata"]["owner"] == "me"
+    got = client.get_object(Bucket=BUCKET, Key="mp", EncryptionContext={"job": "mp"})
+    assert got["Body"].read() == b"".join(bodies)
+
+
+def test_parts_out_of_order_or_twice_are_refused(s3c: Any) -> None:
+    upload_id = start(s3c)
+    with pytest.raises(s3crypt.ConfigurationError, match=r"out of order.*next part is 1"):
+        part(s3c, upload_id, 2, b"x")
+    part(s3c, upload_id, 1, os.urandom(5 * MIB))
+    part(s3c, upload_id, 2, b"last", IsLastPart=True)
+    with pytest.raises(s3crypt.ConfigurationError, match="marked IsLastPart"):
+        part(s3c, upload_id, 3, b"x")
+    with pytest.raises(s3crypt.ConfigurationError, match="marked IsLastPart"):
+        part(s3c, upload_id, 1, b"other")
+
+
+def test_the_current_part_may_be_sent_again_identically(s3c: Any, plain_s3: Any) -> None:
+    sent: list[bytes] = []
+
+    def capture(request: Any, **_: Any) -> None:
+        sent.append(b"".join(iter(lambda: request.body.read(MIB), b"")))
+        request.body.seek(0)
+
+    first, last = os.urandom(5 * MIB), os.urandom(100)
+    upload_id = start(s3c)
+    s3c.meta.events.register("before-send.s3.UploadPart", capture)
+    parts = [part(s3c, upload_id, 1, first), part(s3c, upload_id, 1, first)]
+    assert sent[0] == sent[1]
+    parts = [parts[1], part(s3c, upload_id, 2, last, IsLastPart=True)]
+    part(s3c, upload_id, 2, last, IsLastPart=True)
+    assert sent[2] == sent[3]
+    assert sent[2].startswith(b"74\r\n")  # one aws-chunked chunk of 100 + 16 = 0x74 bytes
+    complete(s3c, upload_id, parts)
+    assert s3c.get_object(Bucket=BUCKET, Key="mp")["Body"].read() == first + last
+
+
+def test_completing_without_the_last_part_marked_is_refused(s3c: Any) -> None:
+    upload_id = start(s3c)
+    parts = [part(s3c, upload_id, 1, b"only part")]
+    with pytest.raises(s3crypt.ConfigurationError, match="IsLastPart=True"):
+        complete(s3c, upload_id, parts)
+
+
+def test_foreign_or_finished_uploads_are_refused(s3c: Any) -> None:
+    with pytest.raises(s3crypt.ConfigurationError, match="not created by this client"):
+        part(s3c, "no-such-upload", 1, b"x")
+    upload_id = start(s3c)
+    s3c.abort_multipart_upload(Bucket=BUCKET, Key="mp", UploadId=upload_id)
+    with pytest.raises(s3crypt.ConfigurationError, match="already completed or aborted"):
+        part(s3c, upload_id, 1, b"x")
+
+
+def test_copied_parts_cannot_enter_an_encrypted_upload(s3c: Any, plain_s3: Any) -> None:
+    plain_s3.put_object(Bucket=BUCKET, Key="src", Body=b"plaintext elsewhere")
+    upload_id = start(s3c)
+    with pytest.raises(s3crypt.ConfigurationError, match="upload_part_copy"):
+        s3c.upload_part_copy(
+            Bucket=BUCKET, Key="mp", UploadId=upload_id, PartNumber=1, CopySource={"Bucket": BUCKET, "Key": "src"}
+        )
+
+
+def test_a_bad_is_last_part_value(s3c: Any) -> None:
+    upload_id = start(s3c)
+    with pytest.raises(s3crypt.ConfigurationError, match="IsLastPart must be"):
+        part(s3c, upload_id, 1, b"x", IsLastPart="yes")
