@@ -44,14 +44,12 @@ class EncryptionConfig:
                 f"commitment_policy must be an s3crypt.CommitmentPolicy, not {self.commitment_policy!r}"
             )
         if self.algorithm_suite.is_legacy:
-            raise ConfigurationError(
-                f"{self.algorithm_suite.name} is a legacy suite: s3crypt can read it (opt-in) but never writes it"
-            )
+            raise ConfigurationError(f"{self.algorithm_suite.name} is a legacy suite, which s3crypt never writes")
         if not self.commitment_policy.may_encrypt(self.algorithm_suite):
             hint = (
                 "use commitment_policy=CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT to write V2 objects"
                 if not self.algorithm_suite.is_committing
-                else "use the V3 suite ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY"
+                else "that policy writes V2 only: use algorithm_suite=AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF"
             )
             raise ConfigurationError(
                 f"algorithm_suite {self.algorithm_suite.name} contradicts "

@@ -24,6 +24,8 @@ from s3crypt.errors import DecryptionError, EncryptionError
 CHUNK_SIZE = 1024 * 1024
 DEFAULT_MEMORY_LIMIT = 32 * 1024 * 1024
 _BLOCK = 16
+_NOTHING_RELEASED = "no plaintext was released"
+_DELAYED_RELEASED = "discard the plaintext already read (delayed authentication released it unverified)"
 
 
 class Readable(Protocol):
@@ -42,15 +44,15 @@ def gcm_decryptor(cipher: ContentCipher) -> CipherContext:
     return ctx
 
 
-def _finalize(decryptor: CipherContext, source: Readable) -> None:
-    """Read the 16-byte tag that follows the content and check it."""
+def _finalize(decryptor: CipherContext, source: Readable, released: str) -> None:
+    """Read the 16-byte tag that follows the content and check it; ``released`` says what the caller got."""
     tag = _read_exactly(source, GCM_TAG_LENGTH)
     try:
         decryptor.finalize_with_tag(tag)  # type: ignore[attr-defined]
     except InvalidTag:
         raise DecryptionError(
             "the object failed authentication (GCM tag mismatch): its body or crypto metadata was "
-            "altered, or it was encrypted under another key; no plaintext was released"
+            f"altered, or it was encrypted under another key; {released}"
         ) from None
 
 
@@ -255,7 +257,7 @@ class AuthenticatedReader(io.RawIOBase):
                 for chunk in _chunks(self._source, overflow_length, overflow_length):
                     overflow.write(chunk)
                     decryptor.update_into(chunk, scratch)
-                _finalize(decryptor, self._source)
+                _finalize(decryptor, self._source, _NOTHING_RELEASED)
                 overflow.seek(0)
             except BaseException:
                 overflow.close()
@@ -263,7 +265,7 @@ class AuthenticatedReader(io.RawIOBase):
             self._overflow = overflow
             self._overflow_decryptor = ctr_at(self._cipher, self._in_memory)
         else:
-            _finalize(decryptor, self._source)
+            _finalize(decryptor, self._source, _NOTHING_RELEASED)
         self._plaintext = plaintext[: self._in_memory]
 
     def read(self, size: int | None = -1) -> bytes:
@@ -344,7 +346,7 @@ class DelayedAuthReader(io.RawIOBase):
         self._remaining -= len(chunk)
         plaintext = self._decryptor.update(chunk)
         if not self._remaining:
-            _finalize(self._decryptor, self._source)
+            _finalize(self._decryptor, self._source, _DELAYED_RELEASED)
             self._verified = True
         return plaintext
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from s3crypt.crypto.suites import AlgorithmSuite
-from s3crypt.errors import DecryptionError, EncryptionError, FormatError
+from s3crypt.errors import ConfigurationError, DecryptionError, EncryptionError, FormatError
 from s3crypt.format.context import RESERVED_KEY
 from s3crypt.format.metadata import KMS_CONTEXT, EncryptedDataKey
 from s3crypt.keyrings.base import ClientFactory, DataKey, Keyring
@@ -26,7 +26,7 @@ class KmsKeyring(Keyring):
 
     def __init__(self, key_id: str, kms_client: KMSClient | None = None) -> None:
         if not isinstance(key_id, str) or not key_id:
-            raise ValueError("key_id must be a KMS key id, key ARN, alias name or alias ARN")
+            raise ConfigurationError("key_id must be a KMS key id, key ARN, alias name or alias ARN")
         self.key_id = key_id
         self.kms_client = kms_client
 
@@ -38,7 +38,9 @@ class KmsKeyring(Keyring):
 
     def _client(self) -> KMSClient:
         if self.kms_client is None:
-            raise RuntimeError("this KmsKeyring has no KMS client; give it to s3crypt.client() or pass kms_client")
+            raise ConfigurationError(
+                "this KmsKeyring has no KMS client; give it to s3crypt.client() or pass kms_client"
+            )
         return self.kms_client
 
     def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
