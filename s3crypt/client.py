@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import boto3.session
+from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
 from s3crypt import operations
@@ -24,25 +25,83 @@ from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.kms import KmsKeyring
 from s3crypt.operations.multipart import Uploads
+from s3crypt.transfer import Transfers
 
 _creating = contextvars.ContextVar("s3crypt_creating_client", default=False)
 _KMS_CLIENT_KWARGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "verify", "config")
 
 
 class EncryptionClient:
-    """Mixin of every s3crypt S3 client: ``isinstance(client, s3crypt.EncryptionClient)`` tells them apart."""
+    """Mixin of every s3crypt S3 client: ``isinstance(client, s3crypt.EncryptionClient)`` tells them apart.
+
+    Its managed transfers replace the ones boto3 injects, with the same signatures.
+    """
 
     _s3crypt_config: EncryptionConfig
+    _s3crypt_transfers: Transfers
 
     @property
     def encryption_config(self) -> EncryptionConfig:
         """The client's encryption options (read-only)."""
         return self._s3crypt_config
 
+    def upload_file(
+        self,
+        Filename: str,
+        Bucket: str,
+        Key: str,
+        ExtraArgs: dict[str, Any] | None = None,
+        Callback: Callable[[int], Any] | None = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Encrypt and upload a file, in concurrent parts above ``Config.multipart_threshold``."""
+        self._s3crypt_transfers.upload_file(Filename, Bucket, Key, ExtraArgs, Callback, Config)
 
-def _add_mixin(base_classes: list[type], **_: Any) -> None:
+    def upload_fileobj(
+        self,
+        Fileobj: IO[bytes],
+        Bucket: str,
+        Key: str,
+        ExtraArgs: dict[str, Any] | None = None,
+        Callback: Callable[[int], Any] | None = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Encrypt and upload a readable stream of any length (it need not seek)."""
+        self._s3crypt_transfers.upload_fileobj(Fileobj, Bucket, Key, ExtraArgs, Callback, Config)
+
+    def download_file(
+        self,
+        Bucket: str,
+        Key: str,
+        Filename: str,
+        ExtraArgs: dict[str, Any] | None = None,
+        Callback: Callable[[int], Any] | None = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Download and decrypt to a file, which appears only once the object has been authenticated."""
+        self._s3crypt_transfers.download_file(Bucket, Key, Filename, ExtraArgs, Callback, Config)
+
+    def download_fileobj(
+        self,
+        Bucket: str,
+        Key: str,
+        Fileobj: IO[bytes],
+        ExtraArgs: dict[str, Any] | None = None,
+        Callback: Callable[[int], Any] | None = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Download and decrypt into a writable stream; nothing is written before the object is authenticated."""
+        self._s3crypt_transfers.download_fileobj(Bucket, Key, Fileobj, ExtraArgs, Callback, Config)
+
+
+_MIXIN_METHODS = tuple(name for name in vars(EncryptionClient) if not name.startswith("_"))
+
+
+def _add_mixin(class_attributes: dict[str, Any], base_classes: list[type], **_: Any) -> None:
     if _creating.get():
         base_classes.insert(0, EncryptionClient)
+        for name in _MIXIN_METHODS:  # boto3 injects its own transfer methods as class attributes
+            class_attributes.pop(name, None)
 
 
 @contextmanager
@@ -102,7 +161,7 @@ class Session:
         bound = dataclasses.replace(config, keyring=config.keyring.bind(client_factory))
         uploads = Uploads()
         client._s3crypt_config = bound  # type: ignore[attr-defined]
-        client._s3crypt_uploads = uploads  # type: ignore[attr-defined]
+        client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
         operations.register(client.meta.events, bound, uploads)
 
 

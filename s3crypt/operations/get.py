@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from s3crypt.format.metadata import Envelope
 
 
+RAW_CIPHERTEXT = "_s3crypt_ciphertext"
+"""A private GetObject parameter: return the stored ciphertext untouched (for s3crypt's managed downloads)."""
+
+
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if params.pop(RAW_CIPHERTEXT, False):
+        call_state(context)["raw"] = True
+        return
     take_encryption_context(params, context)
     if "PartNumber" in params:
         raise ConfigurationError(
@@ -52,11 +59,12 @@ def decrypt_body(
     config: EncryptionConfig, parsed: dict[str, Any], http_response: Any, context: dict[str, Any], **_: Any
 ) -> None:
     """``after-call``: replace the ciphertext body with a plaintext body."""
-    if http_response.status_code >= 300:
-        return  # S3's own error (or 304 Not Modified): botocore raises it unchanged
+    state = call_state(context)
+    if http_response.status_code >= 300 or state.get("raw"):
+        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged; or a raw read
     body = parsed["Body"]
     try:
-        reader, length = _plaintext_reader(config, parsed, call_state(context))
+        reader, length = _plaintext_reader(config, parsed, state)
     except BaseException:
         body.close()
         raise
@@ -70,12 +78,13 @@ def _plaintext_reader(
     body, content_length = parsed["Body"], parsed.get("ContentLength")
     if not isinstance(content_length, int):
         raise DecryptionError("S3 sent no Content-Length for the object; it cannot be decrypted")
-    envelope = metadata.decode(parsed.get("Metadata") or {})
+    stored_metadata = parsed.get("Metadata") or {}
+    encryption_context = state["encryption_context"]
     requested: PlaintextRange | None = state.get("range")
     if requested is None:
         if "ContentRange" in parsed:
             raise DecryptionError("S3 returned a byte range that was not asked for; the object cannot be authenticated")
-        cipher = _cipher(config, envelope, content_length, state)
+        cipher = object_cipher(config, stored_metadata, content_length, encryption_context)
         reader: io.RawIOBase
         if config.enable_delayed_authentication:
             reader = DelayedAuthReader(body, content_length, cipher)
@@ -97,7 +106,7 @@ def _plaintext_reader(
             },
             "GetObject",
         )
-    cipher = _cipher(config, envelope, plaintext.plaintext_size + GCM_TAG_LENGTH, state)
+    cipher = object_cipher(config, stored_metadata, plaintext.plaintext_size + GCM_TAG_LENGTH, encryption_context)
     if plaintext.content_range is None:
         parsed.pop("ContentRange", None)
     else:
@@ -105,10 +114,13 @@ def _plaintext_reader(
     return RangeReader(body, cipher, plaintext.response_start, plaintext.start, plaintext.length), plaintext.length
 
 
-def _cipher(config: EncryptionConfig, envelope: Envelope, object_size: int, state: dict[str, Any]) -> ContentCipher:
-    """Check the envelope against the policy and the object, unwrap the data key and derive the cipher."""
+def object_cipher(
+    config: EncryptionConfig, stored_metadata: dict[str, str], object_size: int, encryption_context: dict[str, str]
+) -> ContentCipher:
+    """Read the envelope, check it against the policy and the object, unwrap the data key, derive the cipher."""
+    envelope = metadata.decode(stored_metadata)
     _check_envelope(config, envelope, object_size)
-    data_key = config.keyring.decrypt_data_key(envelope.data_key, envelope.suite, state["encryption_context"])
+    data_key = config.keyring.decrypt_data_key(envelope.data_key, envelope.suite, encryption_context)
     if envelope.commitment is not None:
         verify_commitment(data_key, envelope.iv, envelope.commitment)
     return content_cipher(envelope.suite, data_key, envelope.iv)

@@ -91,6 +91,10 @@ class Uploads:
             upload.part_number, upload.offset, upload.length, upload.last = part_number, end, length, last
             return dataclasses.replace(upload)
 
+    def mark_last(self, upload_id: str) -> None:
+        with self._lock:
+            self._get(upload_id).last = True
+
     def check_complete(self, upload_id: str) -> None:
         with self._lock:
             upload = self._get(upload_id)
@@ -140,8 +144,10 @@ def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> Non
 
 def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     state = call_state(context)
-    if state["prepared"]:
-        return  # a part of s3crypt's own managed upload, already encrypting
+    if state["prepared"]:  # a part of s3crypt's own managed upload, already encrypting
+        if state["last"]:
+            uploads.mark_last(state["part"][0])
+        return
     upload_id, part_number = state["part"]
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])

@@ -1,0 +1,361 @@
+"""Managed transfers with boto3's signatures: upload_file, upload_fileobj, download_file, download_fileobj.
+
+Uploads above the multipart threshold send their parts concurrently: every part is encrypted with AES-CTR at
+its offset as it is sent, while GCM reads the plaintext once, in order, for the tag that ends the last part.
+Downloads fetch ranges of the ciphertext concurrently and decrypt them in order; ``download_file`` writes to a
+temporary file beside the target and renames it into place only once the tag has verified, and
+``download_fileobj`` releases nothing to the caller's file before the tag has verified.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import io
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any
+
+from boto3.s3.transfer import TransferConfig
+from s3transfer.manager import TransferManager
+
+from s3crypt.crypto.streams import (
+    CHUNK_SIZE,
+    AuthenticatedReader,
+    DelayedAuthReader,
+    EncryptingStream,
+    GcmMessage,
+    Readable,
+)
+from s3crypt.errors import ConfigurationError
+from s3crypt.format.context import validate_user_context
+from s3crypt.operations.get import RAW_CIPHERTEXT, object_cipher
+
+if TYPE_CHECKING:
+    from s3crypt.config import EncryptionConfig
+    from s3crypt.operations.multipart import Uploads
+
+Callback = Callable[[int], Any] | None
+
+MAX_PARTS = 10_000
+_UPLOAD_ARGS = frozenset(TransferManager.ALLOWED_UPLOAD_ARGS) | {"EncryptionContext"}
+_DOWNLOAD_ARGS = frozenset(TransferManager.ALLOWED_DOWNLOAD_ARGS) | {"EncryptionContext"}
+# The upload arguments every part repeats; the others belong to create_multipart_upload only.
+_PART_ARGS = frozenset(
+    {"SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner"}
+)
+
+
+class Transfers:
+    """The managed transfers of one encrypting client."""
+
+    def __init__(self, client: Any, config: EncryptionConfig, uploads: Uploads) -> None:
+        self._client = client
+        self._config = config
+        self._uploads = uploads
+
+    # uploads
+
+    def upload_file(
+        self,
+        filename: str | os.PathLike[str],
+        bucket: str,
+        key: str,
+        extra_args: Mapping[str, Any] | None,
+        callback: Callback,
+        config: TransferConfig | None,
+    ) -> None:
+        args = _checked(extra_args, _UPLOAD_ARGS, "upload")
+        config = config or TransferConfig()
+        size = os.path.getsize(filename)
+        if size < config.multipart_threshold:
+            with open(filename, "rb") as body:
+                self._client.put_object(Bucket=bucket, Key=key, Body=body, **args)
+            _report(callback, size)
+            return
+        part_size = _part_size(size, config.multipart_chunksize)
+        parts = [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
+
+        def send_parts(upload_id: str, message: GcmMessage, pool: concurrent.futures.Executor) -> list[Any]:
+            def send(number: int, offset: int, length: int) -> dict[str, Any]:
+                last = number == len(parts)
+                with open(filename, "rb") as source:
+                    if last:
+                        _feed_gcm(message, source, size)
+                    source.seek(offset)
+                    body = EncryptingStream(source, length, message, offset, last=last)
+                    etag = self._send_part(bucket, key, upload_id, number, body, args, last=last)
+                _report(callback, length)
+                return {"ETag": etag, "PartNumber": number}
+
+            # The last part first: its task feeds GCM the whole file while the other parts are sent.
+            numbered = list(enumerate(parts, start=1))
+            return [pool.submit(send, n, offset, length) for n, (offset, length) in reversed(numbered)]
+
+        self._multipart(bucket, key, args, config, send_parts)
+
+    def upload_fileobj(
+        self,
+        fileobj: IO[bytes],
+        bucket: str,
+        key: str,
+        extra_args: Mapping[str, Any] | None,
+        callback: Callback,
+        config: TransferConfig | None,
+    ) -> None:
+        args = _checked(extra_args, _UPLOAD_ARGS, "upload")
+        config = config or TransferConfig()
+        first = _read_up_to(fileobj, config.multipart_threshold)
+        if len(first) < config.multipart_threshold:
+            self._client.put_object(Bucket=bucket, Key=key, Body=first, **args)
+            _report(callback, len(first))
+            return
+        chunks = _chunks_of(fileobj, first, config.multipart_chunksize)
+
+        def send_parts(upload_id: str, message: GcmMessage, pool: concurrent.futures.Executor) -> list[Any]:
+            in_flight = threading.BoundedSemaphore(_concurrency(config) + 1)
+
+            def send(number: int, offset: int, chunk: bytes, last: bool) -> dict[str, Any]:
+                try:
+                    body = EncryptingStream(io.BytesIO(chunk), len(chunk), message, offset, last=last)
+                    etag = self._send_part(bucket, key, upload_id, number, body, args, last=last)
+                finally:
+                    in_flight.release()
+                _report(callback, len(chunk))
+                return {"ETag": etag, "PartNumber": number}
+
+            futures, offset = [], 0
+            for number, (chunk, last) in enumerate(chunks, start=1):
+                if number > MAX_PARTS:
+                    raise ConfigurationError(
+                        f"the stream needs more than {MAX_PARTS} parts of {config.multipart_chunksize} bytes: "
+                        "raise multipart_chunksize in the TransferConfig"
+                    )
+                message.encrypt(offset, chunk)  # GCM sees the stream once, in order; the parts re-encrypt by CTR
+                in_flight.acquire()
+                futures.append(pool.submit(send, number, offset, chunk, last))
+                offset += len(chunk)
+            return futures
+
+        self._multipart(bucket, key, args, config, send_parts)
+
+    def _multipart(
+        self,
+        bucket: str,
+        key: str,
+        args: dict[str, Any],
+        config: TransferConfig,
+        send_parts: Callable[[str, GcmMessage, concurrent.futures.Executor], list[Any]],
+    ) -> None:
+        """Create an upload, send its parts, complete it; abort it if anything fails."""
+        create_args = {name: value for name, value in args.items() if name not in {"ChecksumAlgorithm"}}
+        upload_id = self._client.create_multipart_upload(Bucket=bucket, Key=key, **create_args)["UploadId"]
+        try:
+            message = self._uploads.message(upload_id)
+            with concurrent.futures.ThreadPoolExecutor(_concurrency(config)) as pool:
+                futures = send_parts(upload_id, message, pool)
+                parts = [future.result() for future in futures]
+            self._client.complete_multipart_upload(
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": sorted(parts, key=lambda part: part["PartNumber"])},
+                **{name: value for name, value in args.items() if name in _PART_ARGS},
+            )
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+        finally:
+            self._uploads.close(upload_id)
+
+    def _send_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        number: int,
+        body: EncryptingStream,
+        args: dict[str, Any],
+        *,
+        last: bool,
+    ) -> str:
+        part_args = {name: value for name, value in args.items() if name in _PART_ARGS | {"ChecksumAlgorithm"}}
+        response = self._client.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, IsLastPart=last, **part_args
+        )
+        etag: str = response["ETag"]
+        return etag
+
+    # downloads
+
+    def download_file(
+        self,
+        bucket: str,
+        key: str,
+        filename: str | os.PathLike[str],
+        extra_args: Mapping[str, Any] | None,
+        callback: Callback,
+        config: TransferConfig | None,
+    ) -> None:
+        target = os.fspath(filename)
+        directory, name = os.path.split(os.path.abspath(target))
+        with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
+            reader = DelayedAuthReader(source, size, cipher)
+            fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".s3crypt")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    _copy(reader, out, callback)  # the last read checks the tag
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(temporary)
+                raise
+
+    def download_fileobj(
+        self,
+        bucket: str,
+        key: str,
+        fileobj: IO[bytes],
+        extra_args: Mapping[str, Any] | None,
+        callback: Callback,
+        config: TransferConfig | None,
+    ) -> None:
+        with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
+            reader = AuthenticatedReader(source, size, cipher, self._config.decrypt_memory_limit)
+            try:
+                _copy(reader, fileobj, callback)
+            finally:
+                reader.close()
+
+    @contextlib.contextmanager
+    def _ciphertext(
+        self, bucket: str, key: str, extra_args: Mapping[str, Any] | None, config: TransferConfig | None
+    ) -> Iterator[tuple[Readable, int, Any]]:
+        """The object's ciphertext as a stream of concurrent ranged GETs, its size and its content cipher."""
+        args = _checked(extra_args, _DOWNLOAD_ARGS, "download")
+        context = validate_user_context(args.pop("EncryptionContext", None))
+        config = config or TransferConfig()
+        head = self._client.head_object(Bucket=bucket, Key=key, **args)
+        size: int = head["ContentLength"]
+        cipher = object_cipher(self._config, head.get("Metadata") or {}, size, context)
+        get_args = {**args, "IfMatch": head["ETag"], RAW_CIPHERTEXT: True}
+
+        def fetch(start: int, end: int) -> bytes:
+            response = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args)
+            data: bytes = response["Body"].read()
+            return data
+
+        part_size = config.multipart_chunksize if size >= config.multipart_threshold else max(size, 1)
+        source = _RangedSource(fetch, size, part_size, _concurrency(config))
+        try:
+            yield source, size, cipher
+        finally:
+            source.close()
+
+
+class _RangedSource:
+    """Bytes ``[0, size)`` of an object, fetched in ranges by a pool of threads and read in order.
+
+    At most ``2 * concurrency`` ranges are fetched ahead of the reader, which bounds memory.
+    """
+
+    def __init__(self, fetch: Callable[[int, int], bytes], size: int, part_size: int, concurrency: int) -> None:
+        self._fetch = fetch
+        self._ranges = collections.deque((start, min(start + part_size, size)) for start in range(0, size, part_size))
+        self._pool = concurrent.futures.ThreadPoolExecutor(concurrency)
+        self._pending: collections.deque[concurrent.futures.Future[bytes]] = collections.deque()
+        self._window = 2 * concurrency
+        self._buffer = b""
+        self._offset = 0
+        self._fill()
+
+    def _fill(self) -> None:
+        while self._ranges and len(self._pending) < self._window:
+            start, end = self._ranges.popleft()
+            self._pending.append(self._pool.submit(self._checked_fetch, start, end))
+
+    def _checked_fetch(self, start: int, end: int) -> bytes:
+        data = self._fetch(start, end)
+        if len(data) != end - start:
+            raise ConnectionError(f"a ranged GET returned {len(data)} bytes instead of {end - start}")
+        return data
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._offset == len(self._buffer):
+            if not self._pending:
+                return b""
+            self._buffer, self._offset = self._pending.popleft().result(), 0
+            self._fill()
+        end = len(self._buffer) if size < 0 else min(self._offset + size, len(self._buffer))
+        data = self._buffer[self._offset : end] if self._offset or end < len(self._buffer) else self._buffer
+        self._offset = end
+        return data
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _checked(extra_args: Mapping[str, Any] | None, allowed: frozenset[str], direction: str) -> dict[str, Any]:
+    args = dict(extra_args or {})
+    unknown = sorted(args.keys() - allowed)
+    if unknown:
+        raise ConfigurationError(
+            f"ExtraArgs {unknown} are not allowed for an encrypted {direction}; allowed: {sorted(allowed)}"
+        )
+    if "EncryptionContext" in args:
+        validate_user_context(args["EncryptionContext"])
+    return args
+
+
+def _concurrency(config: TransferConfig) -> int:
+    return max(1, config.max_request_concurrency) if config.use_threads else 1
+
+
+def _part_size(size: int, chunk_size: int) -> int:
+    """The configured part size, grown if the object would need more than S3's 10,000 parts."""
+    return max(chunk_size, -(-size // MAX_PARTS))
+
+
+def _feed_gcm(message: GcmMessage, source: IO[bytes], size: int) -> None:
+    """Give GCM whatever plaintext of ``source`` it has not seen yet, in order, so the tag can be computed."""
+    while message.fed < size:
+        offset = message.fed
+        source.seek(offset)
+        data = source.read(min(CHUNK_SIZE, size - offset))
+        if not data:
+            raise ConfigurationError(f"the file shrank to {offset} bytes while it was being uploaded")
+        message.encrypt(offset, data)
+
+
+def _read_up_to(fileobj: IO[bytes], size: int) -> bytes:
+    parts, remaining = [], size
+    while remaining and (data := fileobj.read(remaining)):
+        parts.append(data)
+        remaining -= len(data)
+    return b"".join(parts)
+
+
+def _chunks_of(fileobj: IO[bytes], first: bytes, chunk_size: int) -> Iterator[tuple[bytes, bool]]:
+    """The stream in chunks of ``chunk_size``, each with whether it is the last, reading one chunk ahead."""
+    pending = first + _read_up_to(fileobj, max(0, chunk_size - len(first)))
+    while True:
+        following = _read_up_to(fileobj, chunk_size)
+        yield pending, not following
+        if not following:
+            return
+        pending = following
+
+
+def _copy(reader: Any, out: IO[bytes], callback: Callback) -> None:
+    while chunk := reader.read(CHUNK_SIZE):
+        out.write(chunk)
+        _report(callback, len(chunk))
+
+
+def _report(callback: Callback, amount: int) -> None:
+    if callback is not None:
+        callback(amount)

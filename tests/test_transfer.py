@@ -1,0 +1,127 @@
+"""Managed transfers with boto3's signatures, on the in-process moto."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from boto3.s3.transfer import TransferConfig
+
+import s3crypt
+from tests.conftest import BUCKET
+
+MIB = 1024 * 1024
+SMALL_PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=4)
+
+
+@pytest.fixture
+def source_file(tmp_path: Path) -> Path:
+    path = tmp_path / "source.bin"
+    path.write_bytes(os.urandom(17 * MIB + 5))
+    return path
+
+
+class Unseekable(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
+@pytest.mark.parametrize("config", [None, SMALL_PARTS], ids=["single", "multipart"])
+def test_upload_file_then_download_file(
+    s3c: Any, plain_s3: Any, source_file: Path, tmp_path: Path, config: TransferConfig | None
+) -> None:
+    progress: list[int] = []
+    s3c.upload_file(
+        str(source_file),
+        BUCKET,
+        "big",
+        ExtraArgs={"EncryptionContext": {"file": "big"}, "ContentType": "application/x-test"},
+        Callback=progress.append,
+        Config=config,
+    )
+    assert sum(progress) == source_file.stat().st_size
+    stored = plain_s3.head_object(Bucket=BUCKET, Key="big")
+    assert stored["ContentLength"] == source_file.stat().st_size + 16
+    assert stored["ContentType"] == "application/x-test"
+
+    target = tmp_path / "out" / "copy.bin"
+    target.parent.mkdir()
+    s3c.download_file(BUCKET, "big", str(target), ExtraArgs={"EncryptionContext": {"file": "big"}}, Config=config)
+    assert target.read_bytes() == source_file.read_bytes()
+    assert os.listdir(target.parent) == ["copy.bin"]
+    got = s3c.get_object(Bucket=BUCKET, Key="big", EncryptionContext={"file": "big"})
+    assert got["Body"].read() == source_file.read_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 100, 5 * MIB, 12 * MIB + 1])
+def test_upload_fileobj_of_any_stream_then_download_fileobj(s3c: Any, size: int) -> None:
+    data = os.urandom(size)
+    s3c.upload_fileobj(Unseekable(data), BUCKET, "stream", Config=SMALL_PARTS)
+    out = io.BytesIO()
+    s3c.download_fileobj(BUCKET, "stream", out, Config=SMALL_PARTS)
+    assert out.getvalue() == data
+
+
+def test_a_failed_download_leaves_no_file(s3c: Any, plain_s3: Any, source_file: Path, tmp_path: Path) -> None:
+    s3c.upload_file(str(source_file), BUCKET, "big", Config=SMALL_PARTS)
+    stored = plain_s3.get_object(Bucket=BUCKET, Key="big")
+    ciphertext = bytearray(stored["Body"].read())
+    ciphertext[6 * MIB] ^= 1
+    plain_s3.put_object(Bucket=BUCKET, Key="tampered", Body=bytes(ciphertext), Metadata=stored["Metadata"])
+    target = tmp_path / "target.bin"
+    with pytest.raises(s3crypt.DecryptionError, match="authentication"):
+        s3c.download_file(BUCKET, "tampered", str(target), Config=SMALL_PARTS)
+    assert os.listdir(tmp_path) == ["source.bin"]
+    out = io.BytesIO()
+    with pytest.raises(s3crypt.DecryptionError):
+        s3c.download_fileobj(BUCKET, "tampered", out, Config=SMALL_PARTS)
+    assert out.getvalue() == b""
+
+
+def test_a_wrong_context_fails_before_any_download(s3c: Any, source_file: Path, tmp_path: Path) -> None:
+    s3c.upload_file(str(source_file), BUCKET, "big", ExtraArgs={"EncryptionContext": {"a": "1"}})
+    with pytest.raises(s3crypt.DecryptionError, match="EncryptionContext"):
+        s3c.download_file(BUCKET, "big", str(tmp_path / "x"), ExtraArgs={"EncryptionContext": {"a": "2"}})
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_failed_upload_aborts_its_multipart_upload(s3c: Any, source_file: Path) -> None:
+    calls = {"n": 0}
+
+    def fail_third_part(**_: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ConnectionError("injected")
+
+    s3c.meta.events.register("before-send.s3.UploadPart", fail_third_part)
+    with pytest.raises(Exception, match="injected"):
+        s3c.upload_file(str(source_file), BUCKET, "big", Config=SMALL_PARTS)
+    assert s3c.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    with pytest.raises(s3c.exceptions.ClientError):
+        s3c.head_object(Bucket=BUCKET, Key="big")
+
+
+def test_bad_extra_args_are_refused(s3c: Any, source_file: Path) -> None:
+    with pytest.raises(s3crypt.ConfigurationError, match="not allowed"):
+        s3c.upload_file(str(source_file), BUCKET, "k", ExtraArgs={"Bogus": 1})
+    with pytest.raises(s3crypt.ConfigurationError, match="EncryptionContext"):
+        s3c.upload_file(str(source_file), BUCKET, "k", ExtraArgs={"EncryptionContext": {"aws:x": "1"}})
+
+
+def test_resource_transfers_encrypt(
+    plain_s3: Any, keyring: s3crypt.KmsKeyring, source_file: Path, tmp_path: Path
+) -> None:
+    s3 = s3crypt.resource("s3", keyring=keyring, region_name="us-east-1")
+    s3.Bucket(BUCKET).upload_file(str(source_file), "via-resource", Config=SMALL_PARTS)
+    assert plain_s3.head_object(Bucket=BUCKET, Key="via-resource")["ContentLength"] == source_file.stat().st_size + 16
+    s3.Object(BUCKET, "via-resource").download_file(str(tmp_path / "back.bin"))
+    assert (tmp_path / "back.bin").read_bytes() == source_file.read_bytes()
