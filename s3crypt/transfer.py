@@ -29,6 +29,7 @@ from s3crypt.crypto.streams import (
     EncryptingStream,
     GcmMessage,
     Readable,
+    check_plaintext_length,
 )
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.context import validate_user_context
@@ -71,6 +72,7 @@ class Transfers:
         args = _checked(extra_args, _UPLOAD_ARGS, "upload")
         config = config or TransferConfig()
         size = os.path.getsize(filename)
+        check_plaintext_length(size)
         if size < config.multipart_threshold:
             with open(filename, "rb") as body:
                 self._client.put_object(Bucket=bucket, Key=key, Body=body, **args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 from pathlib import Path
@@ -125,3 +126,30 @@ def test_resource_transfers_encrypt(
     assert plain_s3.head_object(Bucket=BUCKET, Key="via-resource")["ContentLength"] == source_file.stat().st_size + 16
     s3.Object(BUCKET, "via-resource").download_file(str(tmp_path / "back.bin"))
     assert (tmp_path / "back.bin").read_bytes() == source_file.read_bytes()
+
+
+def test_bodies_over_the_gcm_limit_are_refused_before_anything_is_sent(
+    s3c: Any, kms_calls: Any, tmp_path: Path
+) -> None:
+    huge = tmp_path / "sparse.bin"
+    with huge.open("wb") as sparse:
+        sparse.truncate(2**36)  # 64 GiB, sparse: no disk is used
+    with pytest.raises(s3crypt.EncryptionError, match="at most"):
+        s3c.upload_file(str(huge), BUCKET, "huge")
+    with huge.open("rb") as body, pytest.raises(s3crypt.EncryptionError, match="at most"):
+        s3c.put_object(Bucket=BUCKET, Key="huge", Body=body)
+    assert not kms_calls
+    assert s3c.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+    assert s3c.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_abandoned_bodies_leak_no_file_descriptors(s3c: Any) -> None:
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=os.urandom(3 * MIB))
+    client = s3crypt.client("s3", keyring=s3c.encryption_config.keyring, decrypt_memory_limit=MIB)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        body = client.get_object(Bucket=BUCKET, Key="k")["Body"]
+        body.read(10)  # spools two thirds of the object to an anonymous file
+        del body
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before

@@ -9,7 +9,7 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
-from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage
+from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
 from s3crypt.operations.params import call_state, take_encryption_context
@@ -54,6 +54,7 @@ def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict
     """``before-call``: swap the serialized body for an encrypting stream and add the envelope headers."""
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])
+    check_plaintext_length(length)
     message = seal(config, params["headers"], call_state(context)["encryption_context"], length)
     encrypt_request_body(params, source, length, message)
 
