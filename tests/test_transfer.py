@@ -13,6 +13,7 @@ from boto3.s3.transfer import TransferConfig
 
 import s3crypt
 from tests.conftest import BUCKET
+from tests.helpers import Unseekable
 
 MIB = 1024 * 1024
 SMALL_PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=4)
@@ -23,17 +24,6 @@ def source_file(tmp_path: Path) -> Path:
     path = tmp_path / "source.bin"
     path.write_bytes(os.urandom(17 * MIB + 5))
     return path
-
-
-class Unseekable(io.RawIOBase):
-    def __init__(self, data: bytes) -> None:
-        self._data = io.BytesIO(data)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        return self._data.readinto(buffer)
 
 
 @pytest.mark.parametrize("config", [None, SMALL_PARTS], ids=["single", "multipart"])

@@ -15,6 +15,7 @@ import s3crypt
 from s3crypt.format import metadata
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
+from tests.helpers import Unseekable
 
 SIZES = [0, 1, 15, 16, 17, 1024 * 1024 + 1]
 V3_STORED_KEYS = {"x-amz-c", "x-amz-d", "x-amz-i", "x-amz-3", "x-amz-w", "x-amz-t"}
@@ -224,28 +225,12 @@ def test_commitment_policy_matrix(s3c: Any, s3c_v2: Any, keyring: s3crypt.KmsKey
 
 
 def test_unknown_length_stream_points_to_upload_fileobj(s3c: Any, kms_calls: Any) -> None:
-    class Unsized(io.RawIOBase):
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: Any) -> int:
-            return 0
-
     with pytest.raises(s3crypt.ConfigurationError, match="upload_fileobj"):
-        s3c.put_object(Bucket=BUCKET, Key="k", Body=Unsized())
+        s3c.put_object(Bucket=BUCKET, Key="k", Body=Unseekable(b"no length"))
+    assert not kms_calls
 
 
 def test_content_length_limits_an_unseekable_stream(s3c: Any) -> None:
-    class Unseekable(io.RawIOBase):
-        def __init__(self, data: bytes) -> None:
-            self._data = io.BytesIO(data)
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: Any) -> int:
-            return self._data.readinto(buffer)
-
     s3c.put_object(Bucket=BUCKET, Key="k", Body=Unseekable(b"0123456789"), ContentLength=10)
     got = s3c.get_object(Bucket=BUCKET, Key="k")
     assert (got["ContentLength"], got["Body"].read()) == (10, b"0123456789")
