@@ -17,11 +17,21 @@ from s3crypt.errors import (
     NotEncryptedError,
     S3CryptError,
 )
-from s3crypt.keyrings import DataKey, EncryptedDataKey, Keyring, KmsKeyring
+from s3crypt.keyrings import (
+    AesKeyring,
+    DataKey,
+    EncryptedDataKey,
+    Keyring,
+    KmsDiscoveryKeyring,
+    KmsKeyring,
+    RawKeyring,
+    RsaKeyring,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AesKeyring",
     "AlgorithmSuite",
     "CommitmentPolicy",
     "ConfigurationError",
@@ -33,8 +43,11 @@ __all__ = [
     "EncryptionError",
     "FormatError",
     "Keyring",
+    "KmsDiscoveryKeyring",
     "KmsKeyring",
     "NotEncryptedError",
+    "RawKeyring",
+    "RsaKeyring",
     "S3CryptError",
     "Session",
     "__version__",

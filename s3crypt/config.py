@@ -23,6 +23,10 @@ class EncryptionConfig:
             no byte until the whole object is authenticated.
         enable_ranged_get: allow ``get_object(Range=...)``, which decrypts part of an object with AES-CTR and
             cannot check its tag (unauthenticated). Off by default.
+        enable_legacy_unauthenticated_modes: read objects whose content is AES-CBC (V1 and some V2 objects of the
+            first S3 encryption clients), which has no authentication. Off by default; never used to write.
+        enable_legacy_wrapping_algorithms: read data keys wrapped with ``kms`` (V1), ``AESWrap``, ``AES`` or
+            ``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``. Off by default; never used to write.
         decrypt_memory_limit: bytes of an object an authenticating body decrypts into memory while it checks
             the tag; the rest waits as ciphertext in an anonymous temporary file (never plaintext on disk).
     """
@@ -32,6 +36,8 @@ class EncryptionConfig:
     commitment_policy: CommitmentPolicy = CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
     enable_delayed_authentication: bool = False
     enable_ranged_get: bool = False
+    enable_legacy_unauthenticated_modes: bool = False
+    enable_legacy_wrapping_algorithms: bool = False
     decrypt_memory_limit: int = DEFAULT_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
@@ -55,7 +61,13 @@ class EncryptionConfig:
                 f"algorithm_suite {self.algorithm_suite.name} contradicts "
                 f"commitment_policy {self.commitment_policy.name}: {hint}"
             )
-        for flag in ("enable_delayed_authentication", "enable_ranged_get"):
+        flags = (
+            "enable_delayed_authentication",
+            "enable_ranged_get",
+            "enable_legacy_unauthenticated_modes",
+            "enable_legacy_wrapping_algorithms",
+        )
+        for flag in flags:
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigurationError(f"{flag} must be True or False")
         if not isinstance(self.decrypt_memory_limit, int) or self.decrypt_memory_limit < 0:

@@ -24,12 +24,11 @@ from s3transfer.manager import TransferManager
 
 from s3crypt.crypto.streams import (
     CHUNK_SIZE,
-    AuthenticatedReader,
-    DelayedAuthReader,
     EncryptingStream,
     GcmMessage,
     Readable,
     check_plaintext_length,
+    plaintext_reader,
 )
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.context import validate_user_context
@@ -206,7 +205,7 @@ class Transfers:
         target = os.fspath(filename)
         directory, name = os.path.split(os.path.abspath(target))
         with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
-            reader = DelayedAuthReader(source, size, cipher)
+            reader = plaintext_reader(source, size, cipher, delayed=True, memory_limit=0)
             fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".s3crypt")
             try:
                 with os.fdopen(fd, "wb") as out:
@@ -227,7 +226,9 @@ class Transfers:
         config: TransferConfig | None,
     ) -> None:
         with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
-            reader = AuthenticatedReader(source, size, cipher, self._config.decrypt_memory_limit)
+            reader = plaintext_reader(
+                source, size, cipher, delayed=False, memory_limit=self._config.decrypt_memory_limit
+            )
             try:
                 _copy(reader, fileobj, callback)
             finally:

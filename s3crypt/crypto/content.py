@@ -25,8 +25,10 @@ COMMITMENT_LENGTH = 28
 class ContentCipher:
     """What AES-GCM needs to encrypt or decrypt one object's content."""
 
+    suite: AlgorithmSuite
     key: bytes = field(repr=False)
     nonce: bytes
+    """The GCM nonce, or for the legacy CBC suite its IV."""
     aad: bytes
 
 
@@ -48,17 +50,15 @@ def commitment_for(data_key: bytes, message_id: bytes) -> bytes:
 
 
 def content_cipher(suite: AlgorithmSuite, data_key: bytes, iv: bytes) -> ContentCipher:
-    """Cipher parameters for a GCM suite; ``iv`` is the stored IV (V2) or message id (V3)."""
+    """Cipher parameters of an object; ``iv`` is the stored IV (V1/V2) or message id (V3)."""
     if len(data_key) != DATA_KEY_LENGTH:
         raise DecryptionError("the unwrapped data key is not 32 bytes long: the object's key material is corrupt")
     if len(iv) != suite.iv_length:
         raise DecryptionError(f"the object's IV/message id is {len(iv)} bytes, {suite.name} needs {suite.iv_length}")
     if suite.is_committing:
         key = _hkdf(data_key, iv, b"DERIVEKEY", DATA_KEY_LENGTH)
-        return ContentCipher(key=key, nonce=_V3_NONCE, aad=_V3_SUITE_ID)
-    if suite is AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF:
-        return ContentCipher(key=data_key, nonce=iv, aad=b"")
-    raise DecryptionError(f"{suite.name} has no GCM content cipher")
+        return ContentCipher(suite, key=key, nonce=_V3_NONCE, aad=_V3_SUITE_ID)
+    return ContentCipher(suite, key=data_key, nonce=iv, aad=b"")
 
 
 def verify_commitment(data_key: bytes, message_id: bytes, stored: bytes) -> None:

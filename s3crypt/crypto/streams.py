@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import IO, Protocol
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from s3crypt.crypto.content import ContentCipher
@@ -386,6 +387,52 @@ class RangeReader(io.RawIOBase):
     def close(self) -> None:
         _close(self._source)
         super().close()
+
+
+class CbcReader(io.RawIOBase):
+    """Plaintext of a legacy AES-CBC object (PKCS#7 padding): unauthenticated, read only when opted into."""
+
+    def __init__(self, source: Readable, ciphertext_length: int, cipher: ContentCipher) -> None:
+        if ciphertext_length % _BLOCK or not ciphertext_length:
+            raise DecryptionError(f"a CBC object holds whole 16-byte blocks, not {ciphertext_length} bytes")
+        self._source = source
+        self._remaining = ciphertext_length
+        self._decryptor = Cipher(algorithms.AES(cipher.key), modes.CBC(cipher.nonce)).decryptor()
+        self._unpadder = padding.PKCS7(128).unpadder()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if not self._remaining or size == 0:
+            return b""
+        want = self._remaining if size is None or size < 0 else min(max(size, _BLOCK), self._remaining)
+        chunk = self._source.read(want)
+        if not chunk:
+            raise _truncated(self._remaining - GCM_TAG_LENGTH)
+        self._remaining -= len(chunk)
+        plaintext = self._unpadder.update(self._decryptor.update(chunk))
+        if not self._remaining:
+            try:
+                plaintext += self._unpadder.update(self._decryptor.finalize()) + self._unpadder.finalize()
+            except ValueError:
+                raise DecryptionError("the CBC object's padding is invalid: wrong key, or altered") from None
+        return plaintext
+
+    def close(self) -> None:
+        _close(self._source)
+        super().close()
+
+
+def plaintext_reader(
+    source: Readable, ciphertext_length: int, cipher: ContentCipher, *, delayed: bool, memory_limit: int
+) -> io.RawIOBase:
+    """The reader for an object's content: authenticated (the default), delayed, or legacy CBC."""
+    if cipher.suite.is_legacy:
+        return CbcReader(source, ciphertext_length, cipher)
+    if delayed:
+        return DelayedAuthReader(source, ciphertext_length, cipher)
+    return AuthenticatedReader(source, ciphertext_length, cipher, memory_limit)
 
 
 def _content_length(ciphertext_length: int) -> int:

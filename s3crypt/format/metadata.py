@@ -14,6 +14,10 @@ from s3crypt.errors import FormatError, NotEncryptedError
 from s3crypt.format.context import decode_json, decode_rfc2047, encode_json
 
 KMS_CONTEXT = "kms+context"
+AES_GCM = "AES/GCM"
+RSA_OAEP_SHA1 = "RSA-OAEP-SHA1"
+LEGACY_KMS = "kms"
+LEGACY_WRAPPINGS = frozenset({LEGACY_KMS, "AESWrap", "AES", "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"})
 
 # V2 (and V1) keys
 KEY_V1 = "x-amz-key"
@@ -38,7 +42,7 @@ V2_KEYS = frozenset({KEY_V2, IV, CEK_ALG, WRAP_ALG, MATDESC, TAG_LEN, PLAINTEXT_
 V3_KEYS = frozenset({V3_CONTENT_ALG, V3_COMMITMENT, V3_MESSAGE_ID, V3_KEY, V3_WRAP_ALG, V3_KMS_CONTEXT, V3_MATDESC})
 ALL_KEYS = V1_KEYS | V2_KEYS | V3_KEYS
 
-_V3_WRAP_CODES = {KMS_CONTEXT: "12", "AES/GCM": "02", "RSA-OAEP-SHA1": "22"}
+_V3_WRAP_CODES = {KMS_CONTEXT: "12", AES_GCM: "02", RSA_OAEP_SHA1: "22"}
 _V3_WRAP_NAMES = {code: name for name, code in _V3_WRAP_CODES.items()}
 _GCM_CIPHER = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF.cipher_name
 _CBC_CIPHER = AlgorithmSuite.ALG_AES_256_CBC_IV16_NO_KDF.cipher_name
@@ -169,7 +173,7 @@ def _decode_v2(meta: dict[str, str]) -> Envelope:
 def _decode_v1(meta: dict[str, str]) -> Envelope:
     suite = AlgorithmSuite.ALG_AES_256_CBC_IV16_NO_KDF
     description = decode_json(meta.get(MATDESC, "{}"), MATDESC)
-    wrapping = "kms" if "kms_cmk_id" in description else "AES"
+    wrapping = meta.get(WRAP_ALG) or (LEGACY_KMS if "kms_cmk_id" in description else "AES")
     return Envelope(
         suite=suite,
         data_key=EncryptedDataKey(wrapping, _unb64(meta, KEY_V1), description),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
-from s3crypt.crypto.suites import AlgorithmSuite
+from s3crypt.crypto.suites import DATA_KEY_LENGTH, AlgorithmSuite
+from s3crypt.errors import ConfigurationError, DecryptionError, FormatError
 from s3crypt.format.metadata import EncryptedDataKey
 
 if TYPE_CHECKING:
@@ -47,3 +49,65 @@ class Keyring(abc.ABC):
     def bind(self, client_factory: ClientFactory) -> Keyring:
         """This keyring, completed with clients it lacks, for use by one S3 client."""
         return self
+
+
+class RawKeyring(Keyring):
+    """A keyring that wraps data keys locally (AES, RSA): it stores a material description, and no
+    encryption context, since only KMS binds one to the wrapped key."""
+
+    wrapping_algorithm: ClassVar[str]
+
+    def __init__(self, material_description: Mapping[str, str] | None, require_matching_description: bool) -> None:
+        description = dict(material_description or {})
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in description.items()):
+            raise ConfigurationError("material_description must map str to str")
+        self.material_description = description
+        self.require_matching_description = bool(require_matching_description)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(material_description={self.material_description!r})"
+
+    def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
+        _refuse_context(encryption_context)
+        data_key = os.urandom(DATA_KEY_LENGTH)
+        wrapped = self._wrap(data_key, suite)
+        return DataKey(data_key, EncryptedDataKey(self.wrapping_algorithm, wrapped, dict(self.material_description)))
+
+    def decrypt_data_key(
+        self,
+        encrypted: EncryptedDataKey,
+        suite: AlgorithmSuite,
+        encryption_context: Mapping[str, str],
+    ) -> bytes:
+        _refuse_context(encryption_context)
+        if self.require_matching_description and dict(encrypted.description) != self.material_description:
+            raise DecryptionError(
+                f"the object's material description {dict(encrypted.description)!r} is not this keyring's "
+                f"{self.material_description!r}"
+            )
+        data_key = self._unwrap(encrypted, suite)
+        if len(data_key) != DATA_KEY_LENGTH:
+            raise DecryptionError("the unwrapped data key is not 32 bytes long: the wrapped key was altered")
+        return data_key
+
+    @abc.abstractmethod
+    def _wrap(self, data_key: bytes, suite: AlgorithmSuite) -> bytes:
+        """The wrapped form of ``data_key``."""
+
+    @abc.abstractmethod
+    def _unwrap(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite) -> bytes:
+        """The data key, or :class:`DecryptionError`."""
+
+    def _wrong_keyring(self, encrypted: EncryptedDataKey) -> FormatError:
+        return FormatError(
+            f"the object's data key is wrapped with {encrypted.wrapping_algorithm!r}, which a "
+            f"{type(self).__name__} cannot unwrap; use the keyring the object was written with"
+        )
+
+
+def _refuse_context(encryption_context: Mapping[str, str]) -> None:
+    if encryption_context:
+        raise ConfigurationError(
+            "an EncryptionContext needs a KMS keyring, which binds it to the data key; raw AES and RSA keyrings "
+            "store a material_description instead"
+        )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -10,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError, EncryptionError, FormatError
 from s3crypt.format.context import RESERVED_KEY
-from s3crypt.format.metadata import KMS_CONTEXT, EncryptedDataKey
+from s3crypt.format.metadata import KMS_CONTEXT, LEGACY_KMS, EncryptedDataKey
 from s3crypt.keyrings.base import ClientFactory, DataKey, Keyring
 
 if TYPE_CHECKING:
@@ -33,8 +34,25 @@ class KmsKeyring(Keyring):
     def __repr__(self) -> str:
         return f"KmsKeyring(key_id={self.key_id!r})"
 
+    @classmethod
+    def discovery(
+        cls,
+        kms_client: KMSClient | None = None,
+        allowed_key_arns: Iterable[str] | None = None,
+        allowed_accounts: Iterable[str] | None = None,
+    ) -> KmsDiscoveryKeyring:
+        """A keyring that decrypts data keys wrapped under any KMS key the caller may use, within the allow-lists.
+
+        It cannot encrypt. With neither list, any key is accepted.
+        """
+        return KmsDiscoveryKeyring(kms_client, allowed_key_arns, allowed_accounts)
+
     def bind(self, client_factory: ClientFactory) -> KmsKeyring:
-        return self if self.kms_client is not None else KmsKeyring(self.key_id, client_factory("kms"))  # type: ignore[arg-type]
+        if self.kms_client is not None:
+            return self
+        bound = copy.copy(self)
+        bound.kms_client = client_factory("kms")  # type: ignore[assignment]
+        return bound
 
     def _client(self) -> KMSClient:
         if self.kms_client is None:
@@ -59,12 +77,14 @@ class KmsKeyring(Keyring):
         suite: AlgorithmSuite,
         encryption_context: Mapping[str, str],
     ) -> bytes:
+        stored = dict(encrypted.description)
+        if encrypted.wrapping_algorithm == LEGACY_KMS:  # V1: the context is the key id, not the caller's
+            return self._decrypt(encrypted.ciphertext, stored)
         if encrypted.wrapping_algorithm != KMS_CONTEXT:
             raise FormatError(
                 f"the object's data key is wrapped with {encrypted.wrapping_algorithm!r}, which a KmsKeyring "
                 "cannot unwrap; use the keyring the object was written with"
             )
-        stored = dict(encrypted.description)
         if stored.get(RESERVED_KEY) != suite.context_value:
             raise DecryptionError(
                 f"the object's encryption context names content algorithm {stored.get(RESERVED_KEY)!r}, but "
@@ -73,17 +93,58 @@ class KmsKeyring(Keyring):
         del stored[RESERVED_KEY]
         if stored != dict(encryption_context):
             raise DecryptionError(_context_mismatch(stored, encryption_context))
+        return self._decrypt(encrypted.ciphertext, dict(encrypted.description))
+
+    def _decrypt(self, ciphertext: bytes, context: dict[str, str]) -> bytes:
         try:
-            response = self._client().decrypt(
-                CiphertextBlob=encrypted.ciphertext,
-                EncryptionContext=dict(encrypted.description),
-                KeyId=self.key_id,
-            )
+            response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context, KeyId=self.key_id)
         except (ClientError, BotoCoreError) as error:
             raise DecryptionError(
                 f"KMS could not decrypt the object's data key with key {self.key_id!r} ({_reason(error)}); "
                 "check that this is the key the object was written with and that you may use it"
             ) from error
+        plaintext: bytes = response["Plaintext"]
+        return plaintext
+
+
+class KmsDiscoveryKeyring(KmsKeyring):
+    """Decrypts with whichever KMS key wrapped the data key, if the allow-lists admit it; cannot encrypt."""
+
+    def __init__(
+        self,
+        kms_client: KMSClient | None = None,
+        allowed_key_arns: Iterable[str] | None = None,
+        allowed_accounts: Iterable[str] | None = None,
+    ) -> None:
+        self.key_id = "discovery"
+        self.kms_client = kms_client
+        self.allowed_key_arns = None if allowed_key_arns is None else frozenset(allowed_key_arns)
+        self.allowed_accounts = None if allowed_accounts is None else frozenset(allowed_accounts)
+
+    def __repr__(self) -> str:
+        return (
+            f"KmsKeyring.discovery(allowed_key_arns={self.allowed_key_arns!r}, "
+            f"allowed_accounts={self.allowed_accounts!r})"
+        )
+
+    def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
+        raise ConfigurationError("a KMS discovery keyring only decrypts: write with KmsKeyring(key_id)")
+
+    def _decrypt(self, ciphertext: bytes, context: dict[str, str]) -> bytes:
+        try:
+            response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)
+        except (ClientError, BotoCoreError) as error:
+            raise DecryptionError(
+                f"KMS could not decrypt the object's data key ({_reason(error)}); check that you may use the key "
+                "it was written with"
+            ) from error
+        key_arn = response["KeyId"]
+        account = key_arn.split(":")[4] if key_arn.count(":") >= 5 else ""
+        allowed = (self.allowed_key_arns is None or key_arn in self.allowed_key_arns) and (
+            self.allowed_accounts is None or account in self.allowed_accounts
+        )
+        if not allowed:
+            raise DecryptionError(f"the object's data key is wrapped under {key_arn}, which the allow-lists exclude")
         plaintext: bytes = response["Plaintext"]
         return plaintext
 

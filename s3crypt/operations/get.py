@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from s3crypt.crypto.content import ContentCipher, content_cipher, verify_commitment
-from s3crypt.crypto.streams import AuthenticatedReader, DelayedAuthReader, RangeReader
+from s3crypt.crypto.streams import RangeReader, plaintext_reader
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 from s3crypt.errors import ConfigurationError, DecryptionError, FormatError
 from s3crypt.format import metadata
@@ -68,13 +68,16 @@ def decrypt_body(
     except BaseException:
         body.close()
         raise
-    parsed["Body"] = StreamingBody(cast("IO[bytes]", reader), length)
-    parsed["ContentLength"] = length
+    parsed["Body"] = StreamingBody(cast("IO[bytes]", reader), length)  # type: ignore[arg-type]  # None: unchecked
+    if length is None:  # a legacy CBC object that does not record its plaintext length
+        del parsed["ContentLength"]
+    else:
+        parsed["ContentLength"] = length
 
 
 def _plaintext_reader(
     config: EncryptionConfig, parsed: dict[str, Any], state: dict[str, Any]
-) -> tuple[io.RawIOBase, int]:
+) -> tuple[io.RawIOBase, int | None]:
     body, content_length = parsed["Body"], parsed.get("ContentLength")
     if not isinstance(content_length, int):
         raise DecryptionError("S3 sent no Content-Length for the object; it cannot be decrypted")
@@ -85,12 +88,14 @@ def _plaintext_reader(
         if "ContentRange" in parsed:
             raise DecryptionError("S3 returned a byte range that was not asked for; the object cannot be authenticated")
         cipher = object_cipher(config, stored_metadata, content_length, encryption_context)
-        reader: io.RawIOBase
-        if config.enable_delayed_authentication:
-            reader = DelayedAuthReader(body, content_length, cipher)
-        else:
-            reader = AuthenticatedReader(body, content_length, cipher, config.decrypt_memory_limit)
-        return reader, content_length - GCM_TAG_LENGTH
+        reader = plaintext_reader(
+            body,
+            content_length,
+            cipher,
+            delayed=config.enable_delayed_authentication,
+            memory_limit=config.decrypt_memory_limit,
+        )
+        return reader, _plaintext_length(cipher, content_length, stored_metadata)
     plaintext = window(requested, parsed.get("ContentRange"), content_length)
     if plaintext is None:
         raise ClientError(
@@ -107,6 +112,8 @@ def _plaintext_reader(
             "GetObject",
         )
     cipher = object_cipher(config, stored_metadata, plaintext.plaintext_size + GCM_TAG_LENGTH, encryption_context)
+    if cipher.suite.is_legacy:
+        raise ConfigurationError("a ranged get of a legacy CBC object is not supported; get the whole object")
     if plaintext.content_range is None:
         parsed.pop("ContentRange", None)
     else:
@@ -126,12 +133,25 @@ def object_cipher(
     return content_cipher(envelope.suite, data_key, envelope.iv)
 
 
+def _plaintext_length(cipher: ContentCipher, object_size: int, stored_metadata: dict[str, str]) -> int | None:
+    """The plaintext length: the object's less the tag, or for CBC (padded) what the metadata says, if it does."""
+    if not cipher.suite.is_legacy:
+        return object_size - GCM_TAG_LENGTH
+    return metadata.decode(stored_metadata).plaintext_length
+
+
 def _check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: int) -> None:
     suite = envelope.suite
-    if suite.is_legacy:
+    if suite.is_legacy and not config.enable_legacy_unauthenticated_modes:
         raise FormatError(
-            f"the object is encrypted with the legacy unauthenticated suite {suite.name}, "
-            "which this version of s3crypt does not read"
+            f"the object is encrypted with the legacy unauthenticated suite {suite.name} (AES-CBC); create the "
+            "client with enable_legacy_unauthenticated_modes=True to read it"
+        )
+    wrapping = envelope.data_key.wrapping_algorithm
+    if wrapping in metadata.LEGACY_WRAPPINGS and not config.enable_legacy_wrapping_algorithms:
+        raise FormatError(
+            f"the object's data key is wrapped with the legacy algorithm {wrapping!r}; create the client with "
+            "enable_legacy_wrapping_algorithms=True to read it"
         )
     if not config.commitment_policy.may_decrypt(suite):
         raise FormatError(
@@ -140,7 +160,8 @@ def _check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: i
             "commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT to read it"
         )
     declared = envelope.plaintext_length
-    if declared is not None and declared != object_size - GCM_TAG_LENGTH:
+    padded = suite.is_legacy and declared is not None and 0 < object_size - declared <= GCM_TAG_LENGTH
+    if declared is not None and declared != object_size - GCM_TAG_LENGTH and not padded:
         raise FormatError(
             f"the object's metadata gives a plaintext of {declared} bytes but it stores "
             f"{object_size} bytes of ciphertext: the object or its metadata was altered"
