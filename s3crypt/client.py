@@ -162,7 +162,7 @@ class Session:
         uploads = Uploads()
         client._s3crypt_config = bound  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
-        operations.register(client.meta.events, bound, uploads)
+        operations.register(client, bound, uploads)
 
 
 _OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}

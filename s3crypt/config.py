@@ -27,6 +27,11 @@ class EncryptionConfig:
             first S3 encryption clients), which has no authentication. Off by default; never used to write.
         enable_legacy_wrapping_algorithms: read data keys wrapped with ``kms`` (V1), ``AESWrap``, ``AES`` or
             ``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``. Off by default; never used to write.
+        instruction_file: write each new object's crypto metadata to ``<key>.instruction`` instead of its
+            metadata (one call can decide with ``InstructionFile=True``/``False``). Reads find instruction files
+            whenever an object's metadata lacks its wrapped key, whatever this option says.
+        delete_instruction_files: ``delete_object`` and ``delete_objects`` also delete ``<key>.instruction``
+            (or ``<key>`` + ``InstructionFileSuffix``). On by default.
         decrypt_memory_limit: bytes of an object an authenticating body decrypts into memory while it checks
             the tag; the rest waits as ciphertext in an anonymous temporary file (never plaintext on disk).
     """
@@ -38,6 +43,8 @@ class EncryptionConfig:
     enable_ranged_get: bool = False
     enable_legacy_unauthenticated_modes: bool = False
     enable_legacy_wrapping_algorithms: bool = False
+    instruction_file: bool = False
+    delete_instruction_files: bool = True
     decrypt_memory_limit: int = DEFAULT_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
@@ -66,6 +73,8 @@ class EncryptionConfig:
             "enable_ranged_get",
             "enable_legacy_unauthenticated_modes",
             "enable_legacy_wrapping_algorithms",
+            "instruction_file",
+            "delete_instruction_files",
         )
         for flag in flags:
             if not isinstance(getattr(self, flag), bool):

@@ -32,7 +32,9 @@ from s3crypt.crypto.streams import (
 )
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.context import validate_user_context
-from s3crypt.operations.get import RAW_CIPHERTEXT, object_cipher
+from s3crypt.operations.get import object_cipher
+from s3crypt.operations.instruction import completed, take_suffix
+from s3crypt.operations.params import RAW
 
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
@@ -41,8 +43,8 @@ if TYPE_CHECKING:
 Callback = Callable[[int], Any] | None
 
 MAX_PARTS = 10_000
-_UPLOAD_ARGS = frozenset(TransferManager.ALLOWED_UPLOAD_ARGS) | {"EncryptionContext"}
-_DOWNLOAD_ARGS = frozenset(TransferManager.ALLOWED_DOWNLOAD_ARGS) | {"EncryptionContext"}
+_UPLOAD_ARGS = frozenset(TransferManager.ALLOWED_UPLOAD_ARGS) | {"EncryptionContext", "InstructionFile"}
+_DOWNLOAD_ARGS = frozenset(TransferManager.ALLOWED_DOWNLOAD_ARGS) | {"EncryptionContext", "InstructionFileSuffix"}
 # The upload arguments every part repeats; the others belong to create_multipart_upload only.
 _PART_ARGS = frozenset(
     {"SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner"}
@@ -152,7 +154,7 @@ class Transfers:
         send_parts: Callable[[str, GcmMessage, concurrent.futures.Executor], list[Any]],
     ) -> None:
         """Create an upload, send its parts, complete it; abort it if anything fails."""
-        create_args = {name: value for name, value in args.items() if name not in {"ChecksumAlgorithm"}}
+        create_args = {name: value for name, value in args.items() if name != "ChecksumAlgorithm"}
         upload_id = self._client.create_multipart_upload(Bucket=bucket, Key=key, **create_args)["UploadId"]
         try:
             message = self._uploads.message(upload_id)
@@ -184,7 +186,7 @@ class Transfers:
         *,
         last: bool,
     ) -> str:
-        part_args = {name: value for name, value in args.items() if name in _PART_ARGS | {"ChecksumAlgorithm"}}
+        part_args = {name: value for name, value in args.items() if name in _PART_ARGS or name == "ChecksumAlgorithm"}
         response = self._client.upload_part(
             Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, IsLastPart=last, **part_args
         )
@@ -241,11 +243,13 @@ class Transfers:
         """The object's ciphertext as a stream of concurrent ranged GETs, its size and its content cipher."""
         args = _checked(extra_args, _DOWNLOAD_ARGS, "download")
         context = validate_user_context(args.pop("EncryptionContext", None))
+        suffix = take_suffix(args)
         config = config or TransferConfig()
         head = self._client.head_object(Bucket=bucket, Key=key, **args)
         size: int = head["ContentLength"]
-        cipher = object_cipher(self._config, head.get("Metadata") or {}, size, context)
-        get_args = {**args, "IfMatch": head["ETag"], RAW_CIPHERTEXT: True}
+        stored_metadata = completed(self._client, bucket, key, suffix, head.get("Metadata") or {})
+        cipher = object_cipher(self._config, stored_metadata, size, context)
+        get_args = {**args, "IfMatch": head["ETag"], RAW: True}
 
         def fetch(start: int, end: int) -> bytes:
             response = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args)

@@ -6,9 +6,9 @@ so one client can be shared between threads.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from s3crypt.operations import get, multipart, put
+from s3crypt.operations import get, instruction, multipart, put
 from s3crypt.operations.multipart import Uploads
 
 if TYPE_CHECKING:
@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
 
 
-def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads) -> None:
-    """Wire one client's events to ``config`` and to its open multipart ``uploads``."""
-    put.register(events, config)
-    get.register(events, config)
-    multipart.register(events, config, uploads)
+def register(client: Any, config: EncryptionConfig, uploads: Uploads) -> None:
+    """Wire ``client``'s events to ``config`` and to its open multipart ``uploads``."""
+    events: BaseEventHooks = client.meta.events
+    put.register(events, config, client)
+    get.register(events, config, client)
+    multipart.register(events, config, uploads, client)
+    instruction.register(events, config, client)

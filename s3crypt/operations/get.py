@@ -18,7 +18,8 @@ from s3crypt.crypto.streams import RangeReader, plaintext_reader
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 from s3crypt.errors import ConfigurationError, DecryptionError, FormatError
 from s3crypt.format import metadata
-from s3crypt.operations.params import call_state, take_encryption_context
+from s3crypt.operations.instruction import completed, take_suffix
+from s3crypt.operations.params import call_state, take_encryption_context, take_raw
 from s3crypt.operations.ranges import PlaintextRange, window
 
 if TYPE_CHECKING:
@@ -30,15 +31,12 @@ if TYPE_CHECKING:
     from s3crypt.format.metadata import Envelope
 
 
-RAW_CIPHERTEXT = "_s3crypt_ciphertext"
-"""A private GetObject parameter: return the stored ciphertext untouched (for s3crypt's managed downloads)."""
-
-
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if params.pop(RAW_CIPHERTEXT, False):
-        call_state(context)["raw"] = True
+    if take_raw(params, context):
         return
     take_encryption_context(params, context)
+    state = call_state(context)
+    state["location"] = (params.get("Bucket"), params.get("Key"), take_suffix(params))
     if "PartNumber" in params:
         raise ConfigurationError(
             "GetObject with PartNumber returns part of the ciphertext, which cannot be authenticated; "
@@ -51,12 +49,17 @@ def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: 
                 "enable_ranged_get=True to allow unauthenticated ranged reads"
             )
         requested = PlaintextRange.parse(params["Range"])
-        call_state(context)["range"] = requested
+        state["range"] = requested
         params["Range"] = requested.ciphertext_header()
 
 
 def decrypt_body(
-    config: EncryptionConfig, parsed: dict[str, Any], http_response: Any, context: dict[str, Any], **_: Any
+    config: EncryptionConfig,
+    client: Any,
+    parsed: dict[str, Any],
+    http_response: Any,
+    context: dict[str, Any],
+    **_: Any,
 ) -> None:
     """``after-call``: replace the ciphertext body with a plaintext body."""
     state = call_state(context)
@@ -64,7 +67,9 @@ def decrypt_body(
         return  # S3's own error (or 304 Not Modified), which botocore raises unchanged; or a raw read
     body = parsed["Body"]
     try:
-        reader, length = _plaintext_reader(config, parsed, state)
+        bucket, key, suffix = state["location"]
+        stored_metadata = completed(client, bucket, key, suffix, parsed.get("Metadata") or {})
+        reader, length = _plaintext_reader(config, parsed, stored_metadata, state)
     except BaseException:
         body.close()
         raise
@@ -76,12 +81,11 @@ def decrypt_body(
 
 
 def _plaintext_reader(
-    config: EncryptionConfig, parsed: dict[str, Any], state: dict[str, Any]
+    config: EncryptionConfig, parsed: dict[str, Any], stored_metadata: dict[str, str], state: dict[str, Any]
 ) -> tuple[io.RawIOBase, int | None]:
     body, content_length = parsed["Body"], parsed.get("ContentLength")
     if not isinstance(content_length, int):
         raise DecryptionError("S3 sent no Content-Length for the object; it cannot be decrypted")
-    stored_metadata = parsed.get("Metadata") or {}
     encryption_context = state["encryption_context"]
     requested: PlaintextRange | None = state.get("range")
     if requested is None:
@@ -168,6 +172,6 @@ def _check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: i
         )
 
 
-def register(events: BaseEventHooks, config: EncryptionConfig) -> None:
+def register(events: BaseEventHooks, config: EncryptionConfig, client: Any) -> None:
     events.register("provide-client-params.s3.GetObject", functools.partial(check_parameters, config))
-    events.register("after-call.s3.GetObject", functools.partial(decrypt_body, config))
+    events.register("after-call.s3.GetObject", functools.partial(decrypt_body, config, client))

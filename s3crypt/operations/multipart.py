@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from s3crypt.crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.errors import ConfigurationError
-from s3crypt.operations.params import call_state, take_encryption_context
+from s3crypt.format.instruction import DEFAULT_SUFFIX
+from s3crypt.operations import instruction
+from s3crypt.operations.params import call_state, take_encryption_context, take_raw
 from s3crypt.operations.put import (
     check_checksums,
     check_metadata,
@@ -24,6 +26,7 @@ from s3crypt.operations.put import (
     plaintext_length,
     plaintext_source,
     seal,
+    take_instruction_file,
 )
 
 if TYPE_CHECKING:
@@ -37,6 +40,8 @@ class Upload:
     """An open multipart upload: its message and the parts given to it so far."""
 
     message: GcmMessage
+    instruction: dict[str, str] | None = None
+    """The instruction file to write once the upload completes, if the object has one."""
     part_number: int = 0
     """The number of the latest part, whose plaintext is ``[offset, offset + length)``."""
     offset: int = 0
@@ -51,9 +56,9 @@ class Uploads:
         self._uploads: dict[str, Upload] = {}
         self._lock = threading.Lock()
 
-    def open(self, upload_id: str, message: GcmMessage) -> None:
+    def open(self, upload_id: str, message: GcmMessage, instruction: dict[str, str] | None = None) -> None:
         with self._lock:
-            self._uploads[upload_id] = Upload(message)
+            self._uploads[upload_id] = Upload(message, instruction)
 
     def message(self, upload_id: str) -> GcmMessage:
         with self._lock:
@@ -63,9 +68,9 @@ class Uploads:
         with self._lock:
             return upload_id in self._uploads
 
-    def close(self, upload_id: str) -> None:
+    def close(self, upload_id: str) -> Upload | None:
         with self._lock:
-            self._uploads.pop(upload_id, None)
+            return self._uploads.pop(upload_id, None)
 
     def next_part(self, upload_id: str, part_number: int, length: int, last: bool) -> Upload:
         """Give ``part_number`` its place in the message; a copy of the upload's state after it."""
@@ -114,21 +119,26 @@ class Uploads:
             ) from None
 
 
-def check_create(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def check_create(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if take_raw(params, context):
+        return
     take_encryption_context(params, context)
+    take_instruction_file(config, params, context)
     check_metadata(params)
 
 
 def seal_upload(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     state = call_state(context)
-    state["message"] = seal(config, params["headers"], state["encryption_context"], None)
+    if not state["raw"]:
+        state["message"] = seal(config, params["headers"], context, None)
 
 
 def open_upload(
     uploads: Uploads, parsed: dict[str, Any], http_response: Any, context: dict[str, Any], **_: Any
 ) -> None:
-    if http_response.status_code < 300:
-        uploads.open(parsed["UploadId"], call_state(context)["message"])
+    state = call_state(context)
+    if http_response.status_code < 300 and not state["raw"]:
+        uploads.open(parsed["UploadId"], state["message"], state.get("instruction"))
 
 
 def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -155,8 +165,9 @@ def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, An
     encrypt_request_body(params, source, length, upload.message, upload.offset, last=upload.last)
 
 
-def check_completion(uploads: Uploads, params: dict[str, Any], **_: Any) -> None:
-    uploads.check_complete(params["UploadId"])
+def check_completion(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if remember_upload_id(params, context):
+        uploads.check_complete(params["UploadId"])
 
 
 def refuse_copied_part(uploads: Uploads, params: dict[str, Any], **_: Any) -> None:
@@ -167,23 +178,41 @@ def refuse_copied_part(uploads: Uploads, params: dict[str, Any], **_: Any) -> No
         )
 
 
-def remember_upload_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    call_state(context)["upload_id"] = params["UploadId"]
+def remember_upload_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> bool:
+    """Note which upload the call ends; False for s3crypt's own raw uploads, which are not tracked."""
+    if take_raw(params, context):
+        return False
+    state = call_state(context)
+    state["upload_id"] = params["UploadId"]
+    state["location"] = (params.get("Bucket"), params.get("Key"))
+    return True
 
 
-def forget_upload(uploads: Uploads, http_response: Any, context: dict[str, Any], **_: Any) -> None:
-    if http_response.status_code < 300 or http_response.status_code == 404:  # done, or gone (NoSuchUpload)
-        uploads.close(call_state(context)["upload_id"])
+def check_abort(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    remember_upload_id(params, context)  # a provide-client-params handler returns None, or replaces the params
 
 
-def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads) -> None:
-    events.register("provide-client-params.s3.CreateMultipartUpload", check_create)
+def forget_upload(
+    client: Any, uploads: Uploads, model: Any, http_response: Any, context: dict[str, Any], **_: Any
+) -> None:
+    state = call_state(context)
+    status = http_response.status_code
+    if state["raw"] or not (status < 300 or status == 404):  # only when done, or gone (NoSuchUpload)
+        return
+    upload = uploads.close(state["upload_id"])
+    if status < 300 and model.name == "CompleteMultipartUpload" and upload is not None and upload.instruction:
+        bucket, key = state["location"]
+        instruction.write(client, bucket, key + DEFAULT_SUFFIX, upload.instruction)
+
+
+def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads, client: Any) -> None:
+    events.register("provide-client-params.s3.CreateMultipartUpload", functools.partial(check_create, config))
     events.register("before-call.s3.CreateMultipartUpload", functools.partial(seal_upload, config))
     events.register("after-call.s3.CreateMultipartUpload", functools.partial(open_upload, uploads))
     events.register("provide-client-params.s3.UploadPart", check_part)
     events.register("before-call.s3.UploadPart", functools.partial(encrypt_part, uploads))
-    events.register("provide-client-params.s3.CompleteMultipartUpload", functools.partial(check_completion, uploads))
     events.register("provide-client-params.s3.UploadPartCopy", functools.partial(refuse_copied_part, uploads))
+    events.register("provide-client-params.s3.CompleteMultipartUpload", functools.partial(check_completion, uploads))
+    events.register("provide-client-params.s3.AbortMultipartUpload", check_abort)
     for operation in ("CompleteMultipartUpload", "AbortMultipartUpload"):
-        events.register(f"provide-client-params.s3.{operation}", remember_upload_id)
-        events.register(f"after-call.s3.{operation}", functools.partial(forget_upload, uploads))
+        events.register(f"after-call.s3.{operation}", functools.partial(forget_upload, client, uploads))

@@ -7,6 +7,15 @@ from typing import Any
 from s3crypt.format.context import validate_user_context
 
 CONTEXT_KEY = "s3crypt"
+RAW = "_s3crypt_raw"
+"""A private parameter of s3crypt's own calls: send or return the object's bytes untouched."""
+
+
+def take_raw(params: dict[str, Any], context: dict[str, Any]) -> bool:
+    """Whether this is one of s3crypt's own raw calls (and mark it so in the request context)."""
+    raw = bool(params.pop(RAW, False))
+    call_state(context)["raw"] = raw
+    return raw
 
 
 def take_encryption_context(params: dict[str, Any], context: dict[str, Any]) -> None:

@@ -12,7 +12,9 @@ from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
 from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
-from s3crypt.operations.params import call_state, take_encryption_context
+from s3crypt.format.instruction import DEFAULT_SUFFIX, split
+from s3crypt.operations import instruction
+from s3crypt.operations.params import call_state, take_encryption_context, take_raw
 
 if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
@@ -28,10 +30,23 @@ _PRECOMPUTED_CHECKSUMS = (
 )
 
 
-def check_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if take_raw(params, context):
+        return
     take_encryption_context(params, context)
+    take_instruction_file(config, params, context)
     check_metadata(params)
     check_checksums(params)
+
+
+def take_instruction_file(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any]) -> None:
+    """Whether this object's crypto metadata goes to an instruction file, and where the object goes."""
+    wanted = params.pop("InstructionFile", config.instruction_file)
+    if not isinstance(wanted, bool):
+        raise ConfigurationError("InstructionFile must be True or False")
+    state = call_state(context)
+    state["instruction_file"] = wanted
+    state["location"] = (params.get("Bucket"), params.get("Key"))
 
 
 def check_metadata(params: dict[str, Any]) -> None:
@@ -52,19 +67,29 @@ def check_checksums(params: dict[str, Any]) -> None:
 
 def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     """``before-call``: swap the serialized body for an encrypting stream and add the envelope headers."""
+    if call_state(context)["raw"]:
+        return
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])
     check_plaintext_length(length)
-    message = seal(config, params["headers"], call_state(context)["encryption_context"], length)
+    message = seal(config, params["headers"], context, length)
     encrypt_request_body(params, source, length, message)
 
 
-def seal(
-    config: EncryptionConfig, headers: dict[str, Any], encryption_context: dict[str, str], length: int | None
-) -> GcmMessage:
-    """A new data key for one object: its envelope goes into ``headers``, its cipher into the returned message."""
+def write_instruction_file(client: Any, http_response: Any, context: dict[str, Any], **_: Any) -> None:
+    """``after-call`` of an upload that completes an object: store its instruction file, if it has one."""
+    state = call_state(context)
+    if http_response.status_code < 300 and state.get("instruction"):
+        bucket, key = state["location"]
+        instruction.write(client, bucket, key + DEFAULT_SUFFIX, state["instruction"])
+
+
+def seal(config: EncryptionConfig, headers: dict[str, Any], context: dict[str, Any], length: int | None) -> GcmMessage:
+    """A new data key for one object: its envelope goes into ``headers`` (and into the call state's
+    ``instruction`` for the entries an instruction file holds), its cipher into the returned message."""
+    state = call_state(context)
     suite = config.algorithm_suite
-    data_key = config.keyring.generate_data_key(suite, encryption_context)
+    data_key = config.keyring.generate_data_key(suite, state["encryption_context"])
     iv = new_iv(suite)
     envelope = metadata.Envelope(
         suite=suite,
@@ -73,7 +98,10 @@ def seal(
         commitment=commitment_for(data_key.plaintext, iv) if suite.is_committing else None,
         plaintext_length=length,
     )
-    for key, value in metadata.encode(envelope).items():
+    entries = metadata.encode(envelope)
+    if state["instruction_file"]:
+        entries, state["instruction"] = split(entries)
+    for key, value in entries.items():
         headers[f"x-amz-meta-{key}"] = value
     return GcmMessage(content_cipher(suite, data_key.plaintext, iv), length)
 
@@ -138,6 +166,7 @@ def _md5(stream: IO[bytes] | EncryptingStream, length: int) -> str:
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
-def register(events: BaseEventHooks, config: EncryptionConfig) -> None:
-    events.register("provide-client-params.s3.PutObject", check_parameters)
+def register(events: BaseEventHooks, config: EncryptionConfig, client: Any) -> None:
+    events.register("provide-client-params.s3.PutObject", functools.partial(check_parameters, config))
     events.register("before-call.s3.PutObject", functools.partial(encrypt_body, config))
+    events.register("after-call.s3.PutObject", functools.partial(write_instruction_file, client))

@@ -72,3 +72,12 @@ def test_peer_refuses_our_object_under_a_wrong_context(
     ours.put_object(Bucket=bucket, Key="k", Body=b"x", EncryptionContext={"a": "1"})
     with pytest.raises(Exception, match=r"(?i)context"):
         peer.get_object(Bucket=bucket, Key="k", EncryptionContext={"a": "2"})["Body"].read()
+
+
+@pytest.mark.parametrize("version", FORMATS)
+def test_peer_opens_our_instruction_file_objects(
+    connection: dict[str, Any], http_kms: Any, http_key: str, bucket: str, version: str
+) -> None:
+    ours, peer = clients(version, connection, http_kms, http_key)
+    ours.put_object(Bucket=bucket, Key="k", Body=b"kept apart", EncryptionContext={"a": "1"}, InstructionFile=True)
+    assert peer.get_object(Bucket=bucket, Key="k", EncryptionContext={"a": "1"})["Body"].read() == b"kept apart"
