@@ -25,6 +25,7 @@ from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.kms import KmsKeyring
 from s3crypt.operations.multipart import Uploads
+from s3crypt.rewrap import Rewrapper
 from s3crypt.transfer import Transfers
 
 _creating = contextvars.ContextVar("s3crypt_creating_client", default=False)
@@ -39,6 +40,7 @@ class EncryptionClient:
 
     _s3crypt_config: EncryptionConfig
     _s3crypt_transfers: Transfers
+    _s3crypt_rewrapper: Rewrapper
 
     @property
     def encryption_config(self) -> EncryptionConfig:
@@ -92,6 +94,29 @@ class EncryptionClient:
     ) -> None:
         """Download and decrypt into a writable stream; nothing is written before the object is authenticated."""
         self._s3crypt_transfers.download_fileobj(Bucket, Key, Fileobj, ExtraArgs, Callback, Config)
+
+    def rewrap_object(
+        self,
+        *,
+        Bucket: str,
+        Key: str,
+        new_keyring: Keyring,
+        EncryptionContext: dict[str, str] | None = None,
+        NewEncryptionContext: dict[str, str] | None = None,
+        InstructionFileSuffix: str | None = None,
+    ) -> dict[str, Any]:
+        """Re-wrap the object's data key under ``new_keyring`` without moving its content (key rotation).
+
+        The client's keyring unwraps the key (``EncryptionContext`` is the object's current context);
+        ``new_keyring`` wraps it again (with ``NewEncryptionContext``). An object whose envelope is in its
+        metadata is copied onto itself server-side with the new metadata, keeping its user metadata, content
+        headers, tags, storage class and server-side encryption (a new version in a versioned bucket). An
+        object with an instruction file gets a new one: at ``<Key>`` + ``InstructionFileSuffix`` if given,
+        which leaves the old file in place. Returns the response of the copy, or the new instruction file's key.
+        """
+        return self._s3crypt_rewrapper.rewrap_object(
+            Bucket, Key, new_keyring, EncryptionContext, NewEncryptionContext, InstructionFileSuffix
+        )
 
 
 _MIXIN_METHODS = tuple(name for name in vars(EncryptionClient) if not name.startswith("_"))
@@ -162,6 +187,7 @@ class Session:
         uploads = Uploads()
         client._s3crypt_config = bound  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
+        client._s3crypt_rewrapper = Rewrapper(client, bound, client_factory)  # type: ignore[attr-defined]
         operations.register(client, bound, uploads)
 
 

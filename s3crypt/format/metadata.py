@@ -94,8 +94,9 @@ def encode(envelope: Envelope) -> dict[str, str]:
             CEK_ALG: envelope.suite.cipher_name,
             WRAP_ALG: edk.wrapping_algorithm,
             MATDESC: encode_json(edk.description),
-            TAG_LEN: str(GCM_TAG_LENGTH * 8),
         }
+        if not envelope.suite.is_legacy:
+            metadata[TAG_LEN] = str(GCM_TAG_LENGTH * 8)
         if envelope.plaintext_length is not None:
             metadata[PLAINTEXT_LENGTH] = str(envelope.plaintext_length)
     return metadata

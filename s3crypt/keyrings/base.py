@@ -30,9 +30,16 @@ class DataKey:
 class Keyring(abc.ABC):
     """Wraps and unwraps data keys. Implementations must be safe to share between threads."""
 
-    @abc.abstractmethod
     def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
         """A new 32-byte data key for one object, wrapped under this keyring."""
+        data_key = os.urandom(DATA_KEY_LENGTH)
+        return DataKey(data_key, self.wrap_data_key(data_key, suite, encryption_context))
+
+    @abc.abstractmethod
+    def wrap_data_key(
+        self, data_key: bytes, suite: AlgorithmSuite, encryption_context: Mapping[str, str]
+    ) -> EncryptedDataKey:
+        """``data_key`` (new, or an existing object's, for key rotation) wrapped under this keyring."""
 
     @abc.abstractmethod
     def decrypt_data_key(
@@ -67,11 +74,11 @@ class RawKeyring(Keyring):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(material_description={self.material_description!r})"
 
-    def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
+    def wrap_data_key(
+        self, data_key: bytes, suite: AlgorithmSuite, encryption_context: Mapping[str, str]
+    ) -> EncryptedDataKey:
         _refuse_context(encryption_context)
-        data_key = os.urandom(DATA_KEY_LENGTH)
-        wrapped = self._wrap(data_key, suite)
-        return DataKey(data_key, EncryptedDataKey(self.wrapping_algorithm, wrapped, dict(self.material_description)))
+        return EncryptedDataKey(self.wrapping_algorithm, self._wrap(data_key, suite), dict(self.material_description))
 
     def decrypt_data_key(
         self,

@@ -62,7 +62,7 @@ class KmsKeyring(Keyring):
         return self.kms_client
 
     def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
-        context = {**encryption_context, RESERVED_KEY: suite.context_value}
+        context = _with_suite(encryption_context, suite)
         try:
             response = self._client().generate_data_key(KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=context)
         except (ClientError, BotoCoreError) as error:
@@ -70,6 +70,16 @@ class KmsKeyring(Keyring):
                 f"KMS GenerateDataKey with key {self.key_id!r} failed ({_reason(error)}); nothing was uploaded"
             ) from error
         return DataKey(response["Plaintext"], EncryptedDataKey(KMS_CONTEXT, response["CiphertextBlob"], context))
+
+    def wrap_data_key(
+        self, data_key: bytes, suite: AlgorithmSuite, encryption_context: Mapping[str, str]
+    ) -> EncryptedDataKey:
+        context = _with_suite(encryption_context, suite)
+        try:
+            response = self._client().encrypt(KeyId=self.key_id, Plaintext=data_key, EncryptionContext=context)
+        except (ClientError, BotoCoreError) as error:
+            raise EncryptionError(f"KMS Encrypt with key {self.key_id!r} failed ({_reason(error)})") from error
+        return EncryptedDataKey(KMS_CONTEXT, response["CiphertextBlob"], context)
 
     def decrypt_data_key(
         self,
@@ -130,6 +140,11 @@ class KmsDiscoveryKeyring(KmsKeyring):
     def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
         raise ConfigurationError("a KMS discovery keyring only decrypts: write with KmsKeyring(key_id)")
 
+    def wrap_data_key(
+        self, data_key: bytes, suite: AlgorithmSuite, encryption_context: Mapping[str, str]
+    ) -> EncryptedDataKey:
+        raise ConfigurationError("a KMS discovery keyring only decrypts: wrap with KmsKeyring(key_id)")
+
     def _decrypt(self, ciphertext: bytes, context: dict[str, str]) -> bytes:
         try:
             response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)
@@ -147,6 +162,11 @@ class KmsDiscoveryKeyring(KmsKeyring):
             raise DecryptionError(f"the object's data key is wrapped under {key_arn}, which the allow-lists exclude")
         plaintext: bytes = response["Plaintext"]
         return plaintext
+
+
+def _with_suite(encryption_context: Mapping[str, str], suite: AlgorithmSuite) -> dict[str, str]:
+    """The context sent to KMS: the caller's plus the reserved entry naming the content algorithm."""
+    return {**encryption_context, RESERVED_KEY: suite.context_value}
 
 
 def _context_mismatch(stored: Mapping[str, str], given: Mapping[str, str]) -> str:

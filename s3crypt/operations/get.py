@@ -129,12 +129,20 @@ def object_cipher(
     config: EncryptionConfig, stored_metadata: dict[str, str], object_size: int, encryption_context: dict[str, str]
 ) -> ContentCipher:
     """Read the envelope, check it against the policy and the object, unwrap the data key, derive the cipher."""
+    envelope, data_key = unwrap(config, stored_metadata, object_size, encryption_context)
+    return content_cipher(envelope.suite, data_key, envelope.iv)
+
+
+def unwrap(
+    config: EncryptionConfig, stored_metadata: dict[str, str], object_size: int, encryption_context: dict[str, str]
+) -> tuple[Envelope, bytes]:
+    """The object's envelope, checked against the policy and the object, and its data key (commitment verified)."""
     envelope = metadata.decode(stored_metadata)
-    _check_envelope(config, envelope, object_size)
+    check_envelope(config, envelope, object_size)
     data_key = config.keyring.decrypt_data_key(envelope.data_key, envelope.suite, encryption_context)
     if envelope.commitment is not None:
         verify_commitment(data_key, envelope.iv, envelope.commitment)
-    return content_cipher(envelope.suite, data_key, envelope.iv)
+    return envelope, data_key
 
 
 def _plaintext_length(cipher: ContentCipher, object_size: int, stored_metadata: dict[str, str]) -> int | None:
@@ -144,7 +152,7 @@ def _plaintext_length(cipher: ContentCipher, object_size: int, stored_metadata: 
     return metadata.decode(stored_metadata).plaintext_length
 
 
-def _check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: int) -> None:
+def check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: int) -> None:
     suite = envelope.suite
     if suite.is_legacy and not config.enable_legacy_unauthenticated_modes:
         raise FormatError(
