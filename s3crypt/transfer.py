@@ -14,12 +14,13 @@ import concurrent.futures
 import contextlib
 import io
 import os
-import tempfile
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
+from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
 from s3transfer.manager import TransferManager
 
 from s3crypt.crypto.streams import (
@@ -30,11 +31,12 @@ from s3crypt.crypto.streams import (
     check_plaintext_length,
     plaintext_reader,
 )
-from s3crypt.errors import ConfigurationError
+from s3crypt.errors import ConfigurationError, EncryptionError
 from s3crypt.format.context import validate_user_context
 from s3crypt.operations.get import object_cipher
 from s3crypt.operations.instruction import completed, take_suffix
 from s3crypt.operations.params import RAW
+from s3crypt.operations.put import is_precomputed_checksum
 
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
@@ -43,7 +45,12 @@ if TYPE_CHECKING:
 Callback = Callable[[int], Any] | None
 
 MAX_PARTS = 10_000
-_UPLOAD_ARGS = frozenset(TransferManager.ALLOWED_UPLOAD_ARGS) | {"EncryptionContext", "InstructionFile"}
+# Checksum values of the plaintext, and the settings of a full-object checksum, cannot describe the ciphertext.
+_UPLOAD_ARGS = frozenset(
+    name
+    for name in TransferManager.ALLOWED_UPLOAD_ARGS
+    if not is_precomputed_checksum(name) and name not in {"ChecksumType", "MpuObjectSize"}
+) | {"EncryptionContext", "InstructionFile"}
 _DOWNLOAD_ARGS = frozenset(TransferManager.ALLOWED_DOWNLOAD_ARGS) | {"EncryptionContext", "InstructionFileSuffix"}
 # The upload arguments every part repeats; the others belong to create_multipart_upload only.
 _PART_ARGS = frozenset(
@@ -90,9 +97,9 @@ class Transfers:
                         _feed_gcm(message, source, size)
                     source.seek(offset)
                     body = EncryptingStream(source, length, message, offset, last=last)
-                    etag = self._send_part(bucket, key, upload_id, number, body, args, last=last)
+                    sent = self._send_part(bucket, key, upload_id, number, body, args, last=last)
                 _report(callback, length)
-                return {"ETag": etag, "PartNumber": number}
+                return sent
 
             # The last part first: its task feeds GCM the whole file while the other parts are sent.
             numbered = list(enumerate(parts, start=1))
@@ -124,13 +131,14 @@ class Transfers:
             def send(number: int, offset: int, chunk: bytes, last: bool) -> dict[str, Any]:
                 try:
                     body = EncryptingStream(io.BytesIO(chunk), len(chunk), message, offset, last=last)
-                    etag = self._send_part(bucket, key, upload_id, number, body, args, last=last)
+                    sent = self._send_part(bucket, key, upload_id, number, body, args, last=last)
                 finally:
                     in_flight.release()
                 _report(callback, len(chunk))
-                return {"ETag": etag, "PartNumber": number}
+                return sent
 
-            futures, offset = [], 0
+            futures: list[concurrent.futures.Future[dict[str, Any]]] = []
+            offset = 0
             for number, (chunk, last) in enumerate(chunks, start=1):
                 if number > MAX_PARTS:
                     raise ConfigurationError(
@@ -139,6 +147,9 @@ class Transfers:
                     )
                 message.encrypt(offset, chunk)  # GCM sees the stream once, in order; the parts re-encrypt by CTR
                 in_flight.acquire()
+                if any(future.done() and future.exception() for future in futures):
+                    in_flight.release()
+                    break  # a part failed: read no more of the stream
                 futures.append(pool.submit(send, number, offset, chunk, last))
                 offset += len(chunk)
             return futures
@@ -154,13 +165,18 @@ class Transfers:
         send_parts: Callable[[str, GcmMessage, concurrent.futures.Executor], list[Any]],
     ) -> None:
         """Create an upload, send its parts, complete it; abort it if anything fails."""
-        create_args = {name: value for name, value in args.items() if name != "ChecksumAlgorithm"}
-        upload_id = self._client.create_multipart_upload(Bucket=bucket, Key=key, **create_args)["UploadId"]
+        if self._client.meta.config.request_checksum_calculation == "when_supported":
+            args = {"ChecksumAlgorithm": DEFAULT_CHECKSUM_ALGORITHM, **args}  # as s3transfer does
+        upload_id = self._client.create_multipart_upload(Bucket=bucket, Key=key, **args)["UploadId"]
         try:
             message = self._uploads.message(upload_id)
             with concurrent.futures.ThreadPoolExecutor(_concurrency(config)) as pool:
                 futures = send_parts(upload_id, message, pool)
-                parts = [future.result() for future in futures]
+                try:
+                    parts = [future.result() for future in concurrent.futures.as_completed(futures)]
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # send no more parts of a failed upload
+                    raise
             self._client.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,
@@ -185,13 +201,14 @@ class Transfers:
         args: dict[str, Any],
         *,
         last: bool,
-    ) -> str:
+    ) -> dict[str, Any]:
+        """Send one part; what CompleteMultipartUpload needs of it (ETag and checksum)."""
         part_args = {name: value for name, value in args.items() if name in _PART_ARGS or name == "ChecksumAlgorithm"}
         response = self._client.upload_part(
             Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, IsLastPart=last, **part_args
         )
-        etag: str = response["ETag"]
-        return etag
+        checksums = {name: value for name, value in response.items() if is_precomputed_checksum(name)}
+        return {"ETag": response["ETag"], "PartNumber": number, **checksums}
 
     # downloads
 
@@ -208,7 +225,8 @@ class Transfers:
         directory, name = os.path.split(os.path.abspath(target))
         with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
             reader = plaintext_reader(source, size, cipher, delayed=True, memory_limit=0)
-            fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".s3crypt")
+            temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.s3crypt")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for boto3
             try:
                 with os.fdopen(fd, "wb") as out:
                     _copy(reader, out, callback)  # the last read checks the tag
@@ -267,7 +285,7 @@ class Transfers:
 class _RangedSource:
     """Bytes ``[0, size)`` of an object, fetched in ranges by a pool of threads and read in order.
 
-    At most ``2 * concurrency`` ranges are fetched ahead of the reader, which bounds memory.
+    At most ``concurrency`` ranges are held ahead of the reader, which bounds memory.
     """
 
     def __init__(self, fetch: Callable[[int, int], bytes], size: int, part_size: int, concurrency: int) -> None:
@@ -275,7 +293,7 @@ class _RangedSource:
         self._ranges = collections.deque((start, min(start + part_size, size)) for start in range(0, size, part_size))
         self._pool = concurrent.futures.ThreadPoolExecutor(concurrency)
         self._pending: collections.deque[concurrent.futures.Future[bytes]] = collections.deque()
-        self._window = 2 * concurrency
+        self._window = concurrency
         self._buffer = b""
         self._offset = 0
         self._fill()
@@ -334,7 +352,7 @@ def _feed_gcm(message: GcmMessage, source: IO[bytes], size: int) -> None:
         source.seek(offset)
         data = source.read(min(CHUNK_SIZE, size - offset))
         if not data:
-            raise ConfigurationError(f"the file shrank to {offset} bytes while it was being uploaded")
+            raise EncryptionError(f"the file ended after {offset} of the {size} bytes it held when the upload began")
         message.encrypt(offset, data)
 
 

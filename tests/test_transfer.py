@@ -143,3 +143,44 @@ def test_abandoned_bodies_leak_no_file_descriptors(s3c: Any) -> None:
         del body
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_managed_copy_of_an_encrypted_object(s3c: Any, source_file: Path) -> None:
+    s3c.upload_file(str(source_file), BUCKET, "original", ExtraArgs={"EncryptionContext": {"c": "1"}})
+    s3c.copy({"Bucket": BUCKET, "Key": "original"}, BUCKET, "copy", Config=SMALL_PARTS)
+    got = s3c.get_object(Bucket=BUCKET, Key="copy", EncryptionContext={"c": "1"})
+    assert got["Body"].read() == source_file.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["ChecksumSHA512", "ChecksumXXHASH64", "ChecksumMD5", "ChecksumCRC32"])
+def test_plaintext_checksum_values_are_refused_everywhere(s3c: Any, source_file: Path, name: str) -> None:
+    with pytest.raises(s3crypt.ConfigurationError, match="not allowed"):
+        s3c.upload_file(str(source_file), BUCKET, "k", ExtraArgs={name: "AAAA"})
+    with pytest.raises((s3crypt.ConfigurationError,), match="ChecksumAlgorithm"):
+        s3c.put_object(Bucket=BUCKET, Key="k", Body=b"x", **{name: "AAAA"})
+
+
+def test_download_file_respects_the_umask(s3c: Any, tmp_path: Path) -> None:
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=b"mode")
+    previous = os.umask(0o022)
+    try:
+        s3c.download_file(BUCKET, "k", str(tmp_path / "out"))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_failed_upload_stops_sending_parts(s3c: Any, tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(40 * MIB))
+    sent = {"n": 0}
+
+    def fail_first_part(**_: Any) -> None:
+        sent["n"] += 1
+        raise ConnectionError("injected")
+
+    s3c.meta.events.register("before-send.s3.UploadPart", fail_first_part)
+    one_at_a_time = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=1)
+    with pytest.raises(Exception, match="injected"):
+        s3c.upload_file(str(big), BUCKET, "big", Config=one_at_a_time)
+    assert sent["n"] < 8

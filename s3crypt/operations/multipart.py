@@ -3,8 +3,9 @@
 ``create_multipart_upload`` writes the envelope into the object's metadata and opens the upload's
 :class:`GcmMessage`, which :class:`Uploads` keeps by UploadId until the upload completes or is aborted.
 ``upload_part`` takes the parts one after another (``PartNumber`` 1, 2, ...), each after the one before was
-sent whole; the last one is marked ``IsLastPart=True`` and carries the tag. Sending the current part again
-(a retry) is allowed and sends the same ciphertext.
+sent whole; the last one is marked ``IsLastPart=True`` and carries the tag. A part is sent once: botocore's
+retries inside one ``upload_part`` resend identical ciphertext, but a second ``upload_part`` of the same part
+could carry other bytes under the same keystream, so it is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from s3crypt.crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
-from s3crypt.errors import ConfigurationError
+from s3crypt.errors import ConfigurationError, FormatError
+from s3crypt.format import metadata
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
@@ -76,8 +78,12 @@ class Uploads:
         """Give ``part_number`` its place in the message; a copy of the upload's state after it."""
         with self._lock:
             upload = self._get(upload_id)
-            if part_number == upload.part_number and upload.length == length and upload.last == last:
-                return dataclasses.replace(upload)  # the current part, sent again
+            if part_number == upload.part_number:
+                raise ConfigurationError(
+                    f"part {part_number} was already sent: sending it again would encrypt new bytes with the same "
+                    "keystream (botocore's own retries resend identical bytes and are fine); abort the upload "
+                    "and start again"
+                )
             if upload.last:
                 raise ConfigurationError(
                     f"part {upload.part_number} was marked IsLastPart=True; complete the upload, or abort it"
@@ -102,8 +108,8 @@ class Uploads:
 
     def check_complete(self, upload_id: str) -> None:
         with self._lock:
-            upload = self._get(upload_id)
-            if not upload.last:
+            upload = self._uploads.get(upload_id)
+            if upload is not None and not upload.last:
                 raise ConfigurationError(
                     "the last part was not marked: pass IsLastPart=True to the last upload_part, which carries "
                     "the authentication tag"
@@ -122,9 +128,20 @@ class Uploads:
 def check_create(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     if take_raw(params, context):
         return
+    if _carries_an_envelope(params):  # a multipart copy of an encrypted object (client.copy): bytes as they are
+        call_state(context)["raw"] = True
+        return
     take_encryption_context(params, context)
     take_instruction_file(config, params, context)
     check_metadata(params)
+
+
+def _carries_an_envelope(params: dict[str, Any]) -> bool:
+    try:
+        metadata.decode(params.get("Metadata") or {})
+    except FormatError:
+        return False
+    return True
 
 
 def seal_upload(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

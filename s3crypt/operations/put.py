@@ -21,13 +21,12 @@ if TYPE_CHECKING:
 
     from s3crypt.config import EncryptionConfig
 
-_PRECOMPUTED_CHECKSUMS = (
-    "ChecksumCRC32",
-    "ChecksumCRC32C",
-    "ChecksumCRC64NVME",
-    "ChecksumSHA1",
-    "ChecksumSHA256",
-)
+_CHECKSUM_SETTINGS = frozenset({"ChecksumAlgorithm", "ChecksumType"})
+
+
+def is_precomputed_checksum(name: str) -> bool:
+    """Whether a parameter carries a checksum value (``ChecksumCRC32``, ``ChecksumSHA512``, ...) of the plaintext."""
+    return name.startswith("Checksum") and name not in _CHECKSUM_SETTINGS
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -57,12 +56,12 @@ def check_metadata(params: dict[str, Any]) -> None:
 
 
 def check_checksums(params: dict[str, Any]) -> None:
-    for name in _PRECOMPUTED_CHECKSUMS:
-        if name in params:
-            raise ConfigurationError(
-                f"{name} is a checksum of the plaintext and cannot match the ciphertext S3 receives; "
-                "pass ChecksumAlgorithm instead and botocore computes it over the ciphertext"
-            )
+    precomputed = sorted(filter(is_precomputed_checksum, params))
+    if precomputed:
+        raise ConfigurationError(
+            f"{precomputed} are checksums of the plaintext and cannot match the ciphertext S3 receives; "
+            "pass ChecksumAlgorithm instead and botocore computes it over the ciphertext"
+        )
 
 
 def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
