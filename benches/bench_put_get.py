@@ -1,6 +1,7 @@
-"""Time put_object and get_object of one large body through plain boto3, s3crypt and the official AWS client.
+"""Time put_object, get_object, upload_file and download_file through plain boto3, s3crypt and the official client.
 
-Usage: python benches/bench_put_get.py [--size-mib 64] [--pairs 3]
+Usage: python benches/bench_put_get.py [--size-mib 256] [--pairs 3]     # speed, then in-process crypto
+       python benches/bench_put_get.py --memory [--size-mib 1024]       # peak RSS, each operation once
 
 One moto_server serves every measurement (the range-reading launcher from ../shared/tools when present). Each
 measurement runs in its own child process, so the peak RSS it reports belongs to that client alone; the child
@@ -10,25 +11,43 @@ times only the operation (client creation and imports are outside the timed regi
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 
-CLIENTS = ("boto3", "s3crypt", "aws-s3ec")
-OPS = ("put", "get")
+CLIENTS = ("boto3", "s3crypt", "s3crypt-delayed", "aws-s3ec")
+OPS = ("put_object", "get_object", "upload_file", "download_file")
+# What each client is measured on. enable_delayed_authentication changes get_object only, so s3crypt-delayed
+# reads the objects s3crypt writes; the official client has no download_file of its own (NOT_AVAILABLE).
+MEASURED = {
+    "boto3": OPS,
+    "s3crypt": OPS,
+    "s3crypt-delayed": ("get_object",),
+    "aws-s3ec": ("put_object", "get_object", "upload_file"),
+}
+NOT_AVAILABLE = {("aws-s3ec", "download_file")}
+WRITER = {"s3crypt-delayed": "s3crypt"}
+READ_AFTER = {"put_object": "get_object", "upload_file": "download_file"}
 CHUNK = 1024 * 1024
 BUCKET = "bench"
+MEMORY_TARGET_MIB = 64  # s3crypt's peak RSS may exceed plain boto3's by this much in any operation
+# Disk a run may fill, in body sizes: the body, moto's copy of an object (twice while it joins the parts of a
+# multipart upload), s3crypt's spooled ciphertext, the downloaded file; plus one GiB to spare.
+DISK_BODIES = 5
 # ../shared/tools/ next to the repository: moto_server reading only the requested bytes of a ranged GET.
 RANGED_LAUNCHER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "moto_server_ranged.py"
 # The values of s3crypt.testing, repeated so that children measuring other clients never import s3crypt.
@@ -37,13 +56,15 @@ MOTO_ACCOUNT = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """What one child process measures: one operation of one client."""
+    """What one child process measures: one operation of one client on one object."""
 
     client: str
     op: str
+    key: str
     endpoint: str
     kms_key_id: str
     body_path: str
+    download_path: str
     size: int
 
 
@@ -57,8 +78,7 @@ class Sample:
     start_rss_mib: float
 
 
-def object_key(client: str) -> str:
-    return f"bench-{client}"
+Samples = dict[tuple[str, str], list[Sample]]
 
 
 def aws_kwargs(endpoint: str) -> dict[str, Any]:
@@ -74,10 +94,11 @@ def make_client(name: str, endpoint: str, kms_key_id: str) -> Any:
     if name == "boto3":
         return boto3.client("s3", **kwargs)
     kms = boto3.client("kms", **kwargs)
-    if name == "s3crypt":
+    if name in ("s3crypt", "s3crypt-delayed"):
         import s3crypt
 
-        return s3crypt.client("s3", keyring=s3crypt.KmsKeyring(kms_key_id, kms_client=kms), **kwargs)
+        keyring = s3crypt.KmsKeyring(kms_key_id, kms_client=kms)
+        return s3crypt.client("s3", keyring=keyring, enable_delayed_authentication=name == "s3crypt-delayed", **kwargs)
     from s3_encryption import S3EncryptionClient, S3EncryptionClientConfig
     from s3_encryption.materials.kms_keyring import KmsKeyring
 
@@ -85,16 +106,34 @@ def make_client(name: str, endpoint: str, kms_key_id: str) -> Any:
     return S3EncryptionClient(boto3.client("s3", **kwargs), config)
 
 
-def put(client: Any, job: Job) -> None:
+def put_object(client: Any, job: Job) -> None:
     with open(job.body_path, "rb") as body:
-        client.put_object(Bucket=BUCKET, Key=object_key(job.client), Body=body)
+        client.put_object(Bucket=BUCKET, Key=job.key, Body=body)
 
 
-def get(client: Any, job: Job) -> None:
-    body = client.get_object(Bucket=BUCKET, Key=object_key(job.client))["Body"]
+def get_object(client: Any, job: Job) -> None:
+    body = client.get_object(Bucket=BUCKET, Key=job.key)["Body"]
     received = sum(len(chunk) for chunk in body.iter_chunks(CHUNK))
     if received != job.size:
         raise RuntimeError(f"{job.client} read {received} bytes of a {job.size}-byte object")
+
+
+def upload_file(client: Any, job: Job) -> None:
+    # boto3 and s3crypt with the default TransferConfig; the official client takes no Config (8 MiB parts in turn).
+    config = {} if job.client == "aws-s3ec" else {"Config": TransferConfig()}
+    client.upload_file(job.body_path, BUCKET, job.key, **config)
+
+
+def download_file(client: Any, job: Job) -> None:
+    client.download_file(BUCKET, job.key, job.download_path, Config=TransferConfig())
+
+
+OPERATIONS: dict[str, Callable[[Any, Job], None]] = {
+    "put_object": put_object,
+    "get_object": get_object,
+    "upload_file": upload_file,
+    "download_file": download_file,
+}
 
 
 def cpu_seconds() -> float:
@@ -119,7 +158,7 @@ def peak_rss_mib() -> float:
 
 def measure(job: Job) -> Sample:
     client = make_client(job.client, job.endpoint, job.kms_key_id)
-    operation = put if job.op == "put" else get
+    operation = OPERATIONS[job.op]
     start_rss = peak_rss_mib()
     cpu, wall = cpu_seconds(), time.perf_counter()
     operation(client, job)
@@ -128,6 +167,29 @@ def measure(job: Job) -> Sample:
 
 
 # --- parent process ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Bench:
+    """What every job of a run shares."""
+
+    endpoint: str
+    kms_key_id: str
+    work_dir: Path
+    size: int
+
+    @property
+    def body_path(self) -> Path:
+        return self.work_dir / "body.bin"
+
+    @property
+    def download_path(self) -> Path:
+        return self.work_dir / "download.bin"
+
+    def job(self, client: str, op: str, key: str) -> Job:
+        return Job(
+            client, op, key, self.endpoint, self.kms_key_id, str(self.body_path), str(self.download_path), self.size
+        )
 
 
 def run_child(job: Job) -> Sample:
@@ -140,6 +202,23 @@ def run_child(job: Job) -> Sample:
     return Sample(**json.loads(result.stdout.splitlines()[-1]))
 
 
+def remove_download(path: Path, size: int) -> None:
+    """Check the downloaded file's size, then delete it so that the next download starts from an empty directory."""
+    received = path.stat().st_size
+    path.unlink()
+    if received != size:
+        raise RuntimeError(f"download_file wrote {received} bytes of a {size}-byte object")
+
+
+def check_free_disk(directory: Path, size: int) -> None:
+    needed = DISK_BODIES * size + 2**30
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise SystemExit(
+            f"a {size / 2**20:.0f} MiB body needs {needed / 2**30:.1f} GiB free, {directory} has {free / 2**30:.1f}"
+        )
+
+
 def write_random_file(path: Path, size: int) -> None:
     with path.open("wb") as out:
         for offset in range(0, size, CHUNK):
@@ -150,8 +229,19 @@ def server_command() -> list[str] | None:
     return [sys.executable, str(RANGED_LAUNCHER)] if RANGED_LAUNCHER.is_file() else None
 
 
-def client_order(pair: int) -> Sequence[str]:
-    return CLIENTS if pair % 2 == 0 else CLIENTS[::-1]
+def rounds(pair: int) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """The objects of one pair: each key with the (client, operation) steps that write it and then read it.
+
+    The client order alternates between pairs (A B C D, D C B A), among the readers of one object too.
+    """
+    order = CLIENTS if pair % 2 == 0 else CLIENTS[::-1]
+    for writer in order:
+        for write, read in READ_AFTER.items():
+            if write in MEASURED[writer]:
+                readers = [
+                    client for client in order if read in MEASURED[client] and WRITER.get(client, client) == writer
+                ]
+                yield f"bench-{writer}-{write}", [(writer, write), *((reader, read) for reader in readers)]
 
 
 def warm_up(s3: Any, body_path: Path) -> None:
@@ -163,22 +253,40 @@ def warm_up(s3: Any, body_path: Path) -> None:
     s3.delete_object(Bucket=BUCKET, Key="warm-up")
 
 
-def run_pairs(endpoint: str, body_path: Path, size: int, pairs: int) -> dict[tuple[str, str], list[Sample]]:
-    kwargs = aws_kwargs(endpoint)
-    s3 = boto3.client("s3", **kwargs)
-    s3.create_bucket(Bucket=BUCKET)
-    kms_key_id = boto3.client("kms", **kwargs).create_key()["KeyMetadata"]["KeyId"]
-    warm_up(s3, body_path)
-    samples: dict[tuple[str, str], list[Sample]] = {(client, op): [] for client in CLIENTS for op in OPS}
+def run_pairs(bench: Bench, s3: Any, pairs: int) -> Samples:
+    """Every measurement ``pairs`` times; each object is deleted once read, since moto slows as it holds more."""
+    samples: Samples = collections.defaultdict(list)
     for pair in range(pairs):
-        for client in client_order(pair):
-            for op in OPS:
-                job = Job(client, op, endpoint, kms_key_id, str(body_path), size)
-                sample = run_child(job)
+        for key, steps in rounds(pair):
+            for client, op in steps:
+                sample = run_child(bench.job(client, op, key))
+                if op == "download_file":
+                    remove_download(bench.download_path, bench.size)
                 samples[client, op].append(sample)
                 print(f"pair {pair + 1}/{pairs}: {client} {op} {sample.wall_s:.3f} s", file=sys.stderr)
-            s3.delete_object(Bucket=BUCKET, Key=object_key(client))
+            s3.delete_object(Bucket=BUCKET, Key=key)
     return samples
+
+
+def collect(size: int, pairs: int) -> tuple[Samples, str]:
+    """Run the measurements against a fresh moto_server; also says which server ran."""
+    from s3crypt.testing import moto_server
+
+    command = server_command()
+    check_free_disk(Path(tempfile.gettempdir()), size)
+    with tempfile.TemporaryDirectory(prefix="s3crypt-bench-") as tmp, moto_server(command=command) as endpoint:
+        kwargs = aws_kwargs(endpoint)
+        s3 = boto3.client("s3", **kwargs)
+        s3.create_bucket(Bucket=BUCKET)
+        kms_key_id = boto3.client("kms", **kwargs).create_key()["KeyMetadata"]["KeyId"]
+        bench = Bench(endpoint, kms_key_id, Path(tmp), size)
+        write_random_file(bench.body_path, size)
+        warm_up(s3, bench.body_path)
+        samples = run_pairs(bench, s3, pairs)
+    return samples, "moto_server_ranged.py" if command else "stock moto_server"
+
+
+# --- report ------------------------------------------------------------------------------------------------
 
 
 def median(samples: list[Sample], field: str) -> float:
@@ -186,51 +294,94 @@ def median(samples: list[Sample], field: str) -> float:
     return statistics.median(values)
 
 
-def table(samples: dict[tuple[str, str], list[Sample]], size: int) -> str:
+def rows(samples: Samples) -> Iterator[tuple[str, str, list[Sample] | None]]:
+    """(operation, client, samples) in table order; ``None`` for an operation the client does not have."""
+    for op in OPS:
+        for client in CLIENTS:
+            if (client, op) in samples:
+                yield op, client, samples[client, op]
+            elif (client, op) in NOT_AVAILABLE:
+                yield op, client, None
+
+
+def speed_table(samples: Samples, size: int) -> str:
     lines = [
-        "| client | op | wall s | MB/s | wall vs boto3 | CPU s | CPU vs boto3 | peak RSS MiB |",
+        "| op | client | wall s | MB/s | wall vs boto3 | CPU s | CPU vs boto3 | peak RSS MiB |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for op in OPS:
-        base_wall = median(samples["boto3", op], "wall_s")
-        base_cpu = median(samples["boto3", op], "cpu_s")
-        for client in CLIENTS:
-            wall = median(samples[client, op], "wall_s")
-            cpu = median(samples[client, op], "cpu_s")
-            rss = median(samples[client, op], "peak_rss_mib")
-            lines.append(
-                f"| {client} | {op} | {wall:.3f} | {size / 1e6 / wall:.0f} | {wall / base_wall:.2f} "
-                f"| {cpu:.3f} | {cpu / base_cpu:.2f} | {rss:.0f} |"
-            )
+    for op, client, measured in rows(samples):
+        if measured is None:
+            lines.append(f"| {op} | {client} | n/a | | | | | |")
+            continue
+        wall, cpu = median(measured, "wall_s"), median(measured, "cpu_s")
+        base_wall, base_cpu = median(samples["boto3", op], "wall_s"), median(samples["boto3", op], "cpu_s")
+        lines.append(
+            f"| {op} | {client} | {wall:.3f} | {size / 1e6 / wall:.0f} | {wall / base_wall:.2f} "
+            f"| {cpu:.2f} | {cpu / base_cpu:.2f} | {median(measured, 'peak_rss_mib'):.0f} |"
+        )
     return "\n".join(lines)
 
 
-def start_rss_note(samples: dict[tuple[str, str], list[Sample]]) -> str:
-    parts = ", ".join(
-        f"{client} {op} {median(samples[client, op], 'start_rss_mib'):.0f}" for client in CLIENTS for op in OPS
+def memory_table(samples: Samples) -> str:
+    lines = [
+        f"| op | client | peak RSS MiB | vs boto3 MiB | RSS before MiB | wall s | ≤ boto3 + {MEMORY_TARGET_MIB} MiB |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for op, client, measured in rows(samples):
+        if measured is None:
+            lines.append(f"| {op} | {client} | n/a | | | | |")
+            continue
+        peak = median(measured, "peak_rss_mib")
+        extra = peak - median(samples["boto3", op], "peak_rss_mib")
+        verdict = ("yes" if extra <= MEMORY_TARGET_MIB else "**no**") if client.startswith("s3crypt") else ""
+        lines.append(
+            f"| {op} | {client} | {peak:.0f} | {extra:+.0f} | {median(measured, 'start_rss_mib'):.0f} "
+            f"| {median(measured, 'wall_s'):.2f} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def notes(samples: Samples) -> str:
+    before = [median(measured, "start_rss_mib") for measured in samples.values()]
+    return "\n".join(
+        (
+            "- s3crypt-delayed: s3crypt with enable_delayed_authentication=True, which changes get_object only.",
+            "- upload_file and download_file: the default TransferConfig (8 MiB parts, 10 threads) for boto3 and "
+            "s3crypt; the official client's own upload_file sends 8 MiB parts one after another.",
+            "- n/a: the official client has no download_file; the name falls through to the wrapped boto3 client, "
+            "whose ranged GETs of an object above 8 MiB then fail to decrypt.",
+            "- Peak RSS includes the interpreter, imports and client: RSS before the operation was "
+            f"{min(before):.0f}-{max(before):.0f} MiB.",
+        )
     )
-    return f"Peak RSS includes the interpreter, imports and client; RSS before the operation (MiB): {parts}."
 
 
-def benchmark(size_mib: int, pairs: int) -> None:
-    from s3crypt.testing import moto_server
+def heading(what: str, server: str) -> str:
+    return f"{what}, {server}, Python {sys.version.split()[0]}, boto3 {boto3.__version__}, {os.cpu_count()} CPUs"
+
+
+def speed(size_mib: int, pairs: int) -> None:
+    import bench_crypto
 
     size = size_mib * CHUNK
-    command = server_command()
-    with tempfile.TemporaryDirectory(prefix="s3crypt-bench-") as tmp:
-        body_path = Path(tmp) / "body.bin"
-        write_random_file(body_path, size)
-        with moto_server(command=command) as endpoint:
-            samples = run_pairs(endpoint, body_path, size, pairs)
-    server = "moto_server_ranged.py" if command else "stock moto_server"
-    print(f"{size_mib} MiB body, medians of {pairs} pairs, {server}, Python {sys.version.split()[0]}\n")
-    print(table(samples, size))
-    print(f"\n{start_rss_note(samples)}")
+    samples, server = collect(size, pairs)
+    print(f"{heading(f'{size_mib} MiB body, medians of {pairs} pairs', server)}; MB/s = 10^6 bytes/s", end="\n\n")
+    print(speed_table(samples, size), end="\n\n")
+    print(notes(samples), end="\n\n")
+    print(bench_crypto.report(size_mib, bench_crypto.DEFAULT_REPEATS))
+
+
+def memory(size_mib: int) -> None:
+    samples, server = collect(size_mib * CHUNK, pairs=1)
+    print(heading(f"Memory: {size_mib} MiB body, each operation once", server), end="\n\n")
+    print(memory_table(samples), end="\n\n")
+    print(notes(samples))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size-mib", type=int, default=64, help="body size in MiB (default 64)")
+    parser.add_argument("--memory", action="store_true", help="peak RSS of each operation once (default 1 GiB body)")
+    parser.add_argument("--size-mib", type=int, help="body size in MiB (default 256, or 1024 with --memory)")
     parser.add_argument("--pairs", type=int, default=3, help="rounds over all clients, order alternating (default 3)")
     parser.add_argument("--worker", metavar="JOB_JSON", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -242,9 +393,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         sample = measure(Job(**json.loads(args.worker)))
         print(json.dumps(dataclasses.asdict(sample)))
         return
-    if args.size_mib < 1 or args.pairs < 1:
+    size_mib = args.size_mib if args.size_mib is not None else (1024 if args.memory else 256)
+    if size_mib < 1 or args.pairs < 1:
         raise SystemExit("--size-mib and --pairs must be at least 1")
-    benchmark(args.size_mib, args.pairs)
+    if args.memory:
+        memory(size_mib)
+    else:
+        speed(size_mib, args.pairs)
 
 
 if __name__ == "__main__":
