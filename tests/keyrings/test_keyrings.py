@@ -47,14 +47,18 @@ def any_keyring(request: pytest.FixtureRequest) -> s3crypt.Keyring:
 
 
 @pytest.mark.parametrize("version", ["v3", "v2"])
+@pytest.mark.parametrize("strategy", ["metadata", "instruction"])
 @pytest.mark.parametrize("size", SIZES)
-def test_round_trip_every_keyring_and_suite(
-    plain_s3: Any, any_keyring: s3crypt.Keyring, version: str, size: int
+def test_round_trip_every_keyring_suite_and_strategy(
+    plain_s3: Any, any_keyring: s3crypt.Keyring, version: str, strategy: str, size: int
 ) -> None:
     options = V2_OPTIONS if version == "v2" else {}
-    client = s3crypt.client("s3", keyring=any_keyring, region_name=TEST_REGION, **options)
+    client = s3crypt.client(
+        "s3", keyring=any_keyring, region_name=TEST_REGION, instruction_file=strategy == "instruction", **options
+    )
     body = os.urandom(size)
     client.put_object(Bucket=BUCKET, Key="k", Body=body)
+    assert plain_s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == (2 if strategy == "instruction" else 1)
     assert client.get_object(Bucket=BUCKET, Key="k")["Body"].read() == body
 
 
