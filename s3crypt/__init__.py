@@ -6,6 +6,7 @@
 b'secret'
 """
 
+from s3crypt import redaction
 from s3crypt.client import EncryptionClient, Session, client, resource
 from s3crypt.config import EncryptionConfig
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
@@ -27,8 +28,11 @@ from s3crypt.keyrings import (
     RawKeyring,
     RsaKeyring,
 )
+from s3crypt.keyrings.cache import DataKeyCache, Stats
 
 __version__ = "0.1.0"
+
+redaction.install()
 
 __all__ = [
     "AesKeyring",
@@ -36,6 +40,7 @@ __all__ = [
     "CommitmentPolicy",
     "ConfigurationError",
     "DataKey",
+    "DataKeyCache",
     "DecryptionError",
     "EncryptedDataKey",
     "EncryptionClient",
@@ -50,6 +55,7 @@ __all__ = [
     "RsaKeyring",
     "S3CryptError",
     "Session",
+    "Stats",
     "__version__",
     "client",
     "resource",
