@@ -23,6 +23,7 @@ from s3crypt import operations
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
+from s3crypt.keyrings.cache import MeteredKeyring, Stats
 from s3crypt.keyrings.kms import KmsKeyring
 from s3crypt.operations.multipart import Uploads
 from s3crypt.rewrap import Rewrapper
@@ -46,6 +47,13 @@ class EncryptionClient:
     def encryption_config(self) -> EncryptionConfig:
         """The client's encryption options (read-only)."""
         return self._s3crypt_config
+
+    @property
+    def encryption_stats(self) -> Stats:
+        """This client's KMS calls and data-key cache hits and misses so far."""
+        keyring = self._s3crypt_config.keyring
+        assert isinstance(keyring, MeteredKeyring)
+        return keyring.stats
 
     def upload_file(
         self,
@@ -183,7 +191,8 @@ class Session:
                 service, region_name=client.meta.region_name, **kms_kwargs
             )
 
-        bound = dataclasses.replace(config, keyring=config.keyring.bind(client_factory))
+        keyring = MeteredKeyring(config.keyring.bind(client_factory), config.data_key_cache, Stats())
+        bound = dataclasses.replace(config, keyring=keyring)
         uploads = Uploads()
         client._s3crypt_config = bound  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]

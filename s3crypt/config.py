@@ -8,6 +8,7 @@ from s3crypt.crypto.streams import DEFAULT_MEMORY_LIMIT
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
+from s3crypt.keyrings.cache import DataKeyCache
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class EncryptionConfig:
             whenever an object's metadata lacks its wrapped key, whatever this option says.
         delete_instruction_files: ``delete_object`` and ``delete_objects`` also delete ``<key>.instruction``
             (or ``<key>`` + ``InstructionFileSuffix``). On by default.
+        data_key_cache: a :class:`DataKeyCache` that lets one KMS data key serve many objects (V3 only, where
+            each object still gets its own content key from a fresh message id) and saves the KMS ``Decrypt``
+            of objects whose key it holds.
         decrypt_memory_limit: bytes of an object an authenticating body decrypts into memory while it checks
             the tag; the rest waits as ciphertext in an anonymous temporary file (never plaintext on disk).
     """
@@ -45,6 +49,7 @@ class EncryptionConfig:
     enable_legacy_wrapping_algorithms: bool = False
     instruction_file: bool = False
     delete_instruction_files: bool = True
+    data_key_cache: DataKeyCache | None = None
     decrypt_memory_limit: int = DEFAULT_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
@@ -79,5 +84,13 @@ class EncryptionConfig:
         for flag in flags:
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigurationError(f"{flag} must be True or False")
+        if self.data_key_cache is not None:
+            if not isinstance(self.data_key_cache, DataKeyCache):
+                raise ConfigurationError("data_key_cache must be an s3crypt.DataKeyCache")
+            if not self.algorithm_suite.is_committing:
+                raise ConfigurationError(
+                    "a data-key cache needs the V3 suite: with V2 the data key is the content key, so objects "
+                    "sharing it would share a content key; drop data_key_cache or write V3"
+                )
         if not isinstance(self.decrypt_memory_limit, int) or self.decrypt_memory_limit < 0:
             raise ConfigurationError("decrypt_memory_limit must be a non-negative number of bytes")

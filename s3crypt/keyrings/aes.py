@@ -6,7 +6,7 @@ Legacy reads (opt-in on the client): ``AESWrap`` (RFC 3394) and ``AES`` (AES-ECB
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import padding
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from s3crypt.crypto.suites import DATA_KEY_LENGTH, AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError
 from s3crypt.format.metadata import AES_GCM, EncryptedDataKey
-from s3crypt.keyrings.base import RawKeyring
+from s3crypt.keyrings.base import RawKeyring, fingerprint
 
 _WRAP_AAD = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF.cipher_name.encode()
 _IV_LENGTH = 12
@@ -43,6 +43,9 @@ class AesKeyring(RawKeyring):
             raise ConfigurationError("wrapping_key must be 32 bytes (AES-256)")
         super().__init__(material_description, require_matching_description)
         self._key = bytes(wrapping_key)
+
+    def cache_identity(self) -> Hashable:
+        return ("aes", fingerprint(self._key), frozenset(self.material_description.items()))
 
     def _wrap(self, data_key: bytes, suite: AlgorithmSuite) -> bytes:
         iv = os.urandom(_IV_LENGTH)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
+import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -30,8 +31,16 @@ class DataKey:
 class Keyring(abc.ABC):
     """Wraps and unwraps data keys. Implementations must be safe to share between threads."""
 
-    def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
-        """A new 32-byte data key for one object, wrapped under this keyring."""
+    calls_kms: ClassVar[bool] = False
+    """Whether wrapping and unwrapping call AWS KMS (counted in a client's :class:`s3crypt.Stats`)."""
+
+    def generate_data_key(
+        self, suite: AlgorithmSuite, encryption_context: Mapping[str, str], plaintext_length: int | None = None
+    ) -> DataKey:
+        """A new 32-byte data key for one object, wrapped under this keyring.
+
+        ``plaintext_length`` is the object's size when known; keyrings may ignore it (a data-key cache counts it).
+        """
         data_key = os.urandom(DATA_KEY_LENGTH)
         return DataKey(data_key, self.wrap_data_key(data_key, suite, encryption_context))
 
@@ -52,6 +61,17 @@ class Keyring(abc.ABC):
 
         ``encryption_context`` is what the caller passed for this request, to be checked against the stored one.
         """
+
+    @abc.abstractmethod
+    def check(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
+        """Refuse a stored key this keyring must not unwrap for this request, without unwrapping it.
+
+        :meth:`decrypt_data_key` runs it too; a data-key cache runs it for every object, cached key or not.
+        """
+
+    def cache_identity(self) -> Hashable:
+        """What a data-key cache files this keyring's keys under; keyrings equal in it share cached keys."""
+        return (type(self).__name__, id(self))
 
     def bind(self, client_factory: ClientFactory) -> Keyring:
         """This keyring, completed with clients it lacks, for use by one S3 client."""
@@ -80,18 +100,21 @@ class RawKeyring(Keyring):
         _refuse_context(encryption_context)
         return EncryptedDataKey(self.wrapping_algorithm, self._wrap(data_key, suite), dict(self.material_description))
 
-    def decrypt_data_key(
-        self,
-        encrypted: EncryptedDataKey,
-        suite: AlgorithmSuite,
-        encryption_context: Mapping[str, str],
-    ) -> bytes:
+    def check(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
         _refuse_context(encryption_context)
         if self.require_matching_description and dict(encrypted.description) != self.material_description:
             raise DecryptionError(
                 f"the object's material description {dict(encrypted.description)!r} is not this keyring's "
                 f"{self.material_description!r}"
             )
+
+    def decrypt_data_key(
+        self,
+        encrypted: EncryptedDataKey,
+        suite: AlgorithmSuite,
+        encryption_context: Mapping[str, str],
+    ) -> bytes:
+        self.check(encrypted, suite, encryption_context)
         data_key = self._unwrap(encrypted, suite)
         if len(data_key) != DATA_KEY_LENGTH:
             raise DecryptionError("the unwrapped data key is not 32 bytes long: the wrapped key was altered")
@@ -118,3 +141,8 @@ def _refuse_context(encryption_context: Mapping[str, str]) -> None:
             "an EncryptionContext needs a KMS keyring, which binds it to the data key; raw AES and RSA keyrings "
             "store a material_description instead"
         )
+
+
+def fingerprint(secret: bytes) -> str:
+    """A name for key material in a cache identity: a hash, so the cache never holds the material itself."""
+    return hashlib.sha256(b"s3crypt cache identity" + secret).hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +24,8 @@ class KmsKeyring(Keyring):
     Without ``kms_client``, each S3 client it is given to builds a KMS client from its own boto3 session,
     region and credentials, so boto3's configuration (profiles, ``AWS_ENDPOINT_URL_KMS``, ...) applies.
     """
+
+    calls_kms = True
 
     def __init__(self, key_id: str, kms_client: KMSClient | None = None) -> None:
         if not isinstance(key_id, str) or not key_id:
@@ -61,7 +63,9 @@ class KmsKeyring(Keyring):
             )
         return self.kms_client
 
-    def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
+    def generate_data_key(
+        self, suite: AlgorithmSuite, encryption_context: Mapping[str, str], plaintext_length: int | None = None
+    ) -> DataKey:
         context = _with_suite(encryption_context, suite)
         try:
             response = self._client().generate_data_key(KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=context)
@@ -81,29 +85,35 @@ class KmsKeyring(Keyring):
             raise EncryptionError(f"KMS Encrypt with key {self.key_id!r} failed ({_reason(error)})") from error
         return EncryptedDataKey(KMS_CONTEXT, response["CiphertextBlob"], context)
 
+    def check(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
+        if encrypted.wrapping_algorithm == LEGACY_KMS:  # V1: the context is the key id, not the caller's
+            return
+        if encrypted.wrapping_algorithm != KMS_CONTEXT:
+            raise FormatError(
+                f"the object's data key is wrapped with {encrypted.wrapping_algorithm!r}, which a KmsKeyring "
+                "cannot unwrap; use the keyring the object was written with"
+            )
+        stored = dict(encrypted.description)
+        if stored.pop(RESERVED_KEY, None) != suite.context_value:
+            raise DecryptionError(
+                f"the object's encryption context names content algorithm "
+                f"{encrypted.description.get(RESERVED_KEY)!r}, but the object is {suite.name}: its metadata was altered"
+            )
+        if stored != dict(encryption_context):
+            raise DecryptionError(_context_mismatch(stored, encryption_context))
+
     def decrypt_data_key(
         self,
         encrypted: EncryptedDataKey,
         suite: AlgorithmSuite,
         encryption_context: Mapping[str, str],
     ) -> bytes:
-        stored = dict(encrypted.description)
-        if encrypted.wrapping_algorithm == LEGACY_KMS:  # V1: the context is the key id, not the caller's
-            return self._decrypt(encrypted.ciphertext, stored)
-        if encrypted.wrapping_algorithm != KMS_CONTEXT:
-            raise FormatError(
-                f"the object's data key is wrapped with {encrypted.wrapping_algorithm!r}, which a KmsKeyring "
-                "cannot unwrap; use the keyring the object was written with"
-            )
-        if stored.get(RESERVED_KEY) != suite.context_value:
-            raise DecryptionError(
-                f"the object's encryption context names content algorithm {stored.get(RESERVED_KEY)!r}, but "
-                f"the object is {suite.name}: its metadata was altered"
-            )
-        del stored[RESERVED_KEY]
-        if stored != dict(encryption_context):
-            raise DecryptionError(_context_mismatch(stored, encryption_context))
+        self.check(encrypted, suite, encryption_context)
         return self._decrypt(encrypted.ciphertext, dict(encrypted.description))
+
+    def cache_identity(self) -> Hashable:
+        region = self.kms_client.meta.region_name if self.kms_client is not None else None
+        return ("kms", self.key_id, region)
 
     def _decrypt(self, ciphertext: bytes, context: dict[str, str]) -> bytes:
         try:
@@ -131,13 +141,19 @@ class KmsDiscoveryKeyring(KmsKeyring):
         self.allowed_key_arns = None if allowed_key_arns is None else frozenset(allowed_key_arns)
         self.allowed_accounts = None if allowed_accounts is None else frozenset(allowed_accounts)
 
+    def cache_identity(self) -> Hashable:
+        region = self.kms_client.meta.region_name if self.kms_client is not None else None
+        return ("kms-discovery", self.allowed_key_arns, self.allowed_accounts, region)
+
     def __repr__(self) -> str:
         return (
             f"KmsKeyring.discovery(allowed_key_arns={self.allowed_key_arns!r}, "
             f"allowed_accounts={self.allowed_accounts!r})"
         )
 
-    def generate_data_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> DataKey:
+    def generate_data_key(
+        self, suite: AlgorithmSuite, encryption_context: Mapping[str, str], plaintext_length: int | None = None
+    ) -> DataKey:
         raise ConfigurationError("a KMS discovery keyring only decrypts: write with KmsKeyring(key_id)")
 
     def wrap_data_key(

@@ -7,7 +7,7 @@ wrapped key cannot be moved to an object of another suite. Legacy reads (opt-in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from s3crypt.crypto.suites import DATA_KEY_LENGTH, AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError
 from s3crypt.format.metadata import RSA_OAEP_SHA1, EncryptedDataKey
-from s3crypt.keyrings.base import RawKeyring
+from s3crypt.keyrings.base import RawKeyring, fingerprint
 
 _LEGACY_OAEP_SHA256 = "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"
 
@@ -49,6 +49,11 @@ class RsaKeyring(RawKeyring):
             self._public = self._private.public_key() if self._private is not None else None
         if self._public is None:
             raise ConfigurationError("RsaKeyring needs a public_key, a private_key, or both")
+
+    def cache_identity(self) -> Hashable:
+        assert self._public is not None
+        der = self._public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return ("rsa", fingerprint(der), self._private is not None, frozenset(self.material_description.items()))
 
     def _wrap(self, data_key: bytes, suite: AlgorithmSuite) -> bytes:
         assert self._public is not None

@@ -88,7 +88,7 @@ def seal(config: EncryptionConfig, headers: dict[str, Any], context: dict[str, A
     ``instruction`` for the entries an instruction file holds), its cipher into the returned message."""
     state = call_state(context)
     suite = config.algorithm_suite
-    data_key = config.keyring.generate_data_key(suite, state["encryption_context"])
+    data_key = config.keyring.generate_data_key(suite, state["encryption_context"], length)
     iv = new_iv(suite)
     envelope = metadata.Envelope(
         suite=suite,
