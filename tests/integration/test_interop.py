@@ -81,3 +81,21 @@ def test_peer_opens_our_instruction_file_objects(
     ours, peer = clients(version, connection, http_kms, http_key)
     ours.put_object(Bucket=bucket, Key="k", Body=b"kept apart", EncryptionContext={"a": "1"}, InstructionFile=True)
     assert peer.get_object(Bucket=bucket, Key="k", EncryptionContext={"a": "1"})["Body"].read() == b"kept apart"
+
+
+def test_peer_opens_every_object_written_under_a_cached_key(
+    connection: dict[str, Any], http_kms: Any, http_key: str, bucket: str
+) -> None:
+    cached = s3crypt.client(
+        "s3",
+        keyring=s3crypt.KmsKeyring(http_key, kms_client=http_kms),
+        data_key_cache=s3crypt.DataKeyCache(),
+        **connection,
+    )
+    _, peer = clients("v3", connection, http_kms, http_key)
+    bodies = {f"cached/{i}": os.urandom(100 + i) for i in range(20)}
+    for key, body in bodies.items():
+        cached.put_object(Bucket=bucket, Key=key, Body=body, EncryptionContext={"batch": "1"})
+    assert cached.encryption_stats.kms_calls == 1
+    for key, body in bodies.items():
+        assert peer.get_object(Bucket=bucket, Key=key, EncryptionContext={"batch": "1"})["Body"].read() == body
