@@ -19,7 +19,7 @@ import boto3.session
 from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
-from s3crypt import operations
+from s3crypt import operations, rewrap
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
@@ -112,6 +112,8 @@ class EncryptionClient:
         EncryptionContext: dict[str, str] | None = None,
         NewEncryptionContext: dict[str, str] | None = None,
         InstructionFileSuffix: str | None = None,
+        SSECustomerAlgorithm: str | None = None,
+        SSECustomerKey: str | bytes | None = None,
     ) -> dict[str, Any]:
         """Re-wrap the object's data key under ``new_keyring`` without moving its content (key rotation).
 
@@ -120,10 +122,19 @@ class EncryptionClient:
         metadata is copied onto itself server-side with the new metadata, keeping its user metadata, content
         headers, tags, storage class and server-side encryption (a new version in a versioned bucket). An
         object with an instruction file gets a new one: at ``<Key>`` + ``InstructionFileSuffix`` if given,
-        which leaves the old file in place. Returns the response of the copy, or the new instruction file's key.
+        which leaves the old file in place. An SSE-C object needs its ``SSECustomerAlgorithm`` and
+        ``SSECustomerKey``, sent to read it and to copy it. Returns the response of the copy, or the new
+        instruction file's key.
         """
+        sse = {"SSECustomerAlgorithm": SSECustomerAlgorithm, "SSECustomerKey": SSECustomerKey}
         return self._s3crypt_rewrapper.rewrap_object(
-            Bucket, Key, new_keyring, EncryptionContext, NewEncryptionContext, InstructionFileSuffix
+            Bucket,
+            Key,
+            new_keyring,
+            EncryptionContext,
+            NewEncryptionContext,
+            InstructionFileSuffix,
+            {name: value for name, value in sse.items() if value is not None},
         )
 
 
@@ -196,7 +207,9 @@ class Session:
         uploads = Uploads()
         client._s3crypt_config = bound  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
-        client._s3crypt_rewrapper = Rewrapper(client, bound, client_factory)  # type: ignore[attr-defined]
+        rewrapper = Rewrapper(client, bound, client_factory)
+        client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
+        rewrap.register(client.meta.events, rewrapper)
         operations.register(client, bound, uploads)
 
 

@@ -36,6 +36,9 @@ class EncryptionConfig:
         data_key_cache: a :class:`DataKeyCache` that lets one KMS data key serve many objects (V3 only, where
             each object still gets its own content key from a fresh message id) and saves the KMS ``Decrypt``
             of objects whose key it holds.
+        bind_object_location: add ``s3crypt:location`` = ``arn:aws:s3:::bucket/key`` to the encryption context
+            of every object written, and expect it on every read, so a ciphertext copied or moved elsewhere fails
+            to decrypt there (as SSE-KMS does with ``aws:s3:arn``). Needs a KMS keyring. Off by default.
         decrypt_memory_limit: bytes of an object an authenticating body decrypts into memory while it checks
             the tag; the rest waits as ciphertext in an anonymous temporary file (never plaintext on disk).
     """
@@ -50,6 +53,7 @@ class EncryptionConfig:
     instruction_file: bool = False
     delete_instruction_files: bool = True
     data_key_cache: DataKeyCache | None = None
+    bind_object_location: bool = False
     decrypt_memory_limit: int = DEFAULT_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
@@ -80,10 +84,15 @@ class EncryptionConfig:
             "enable_legacy_wrapping_algorithms",
             "instruction_file",
             "delete_instruction_files",
+            "bind_object_location",
         )
         for flag in flags:
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigurationError(f"{flag} must be True or False")
+        if self.bind_object_location and not self.keyring.binds_encryption_context:
+            raise ConfigurationError(
+                "bind_object_location needs a keyring that binds an encryption context to the data key (KMS)"
+            )
         if self.data_key_cache is not None:
             if not isinstance(self.data_key_cache, DataKeyCache):
                 raise ConfigurationError("data_key_cache must be an s3crypt.DataKeyCache")

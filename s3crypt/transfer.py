@@ -35,7 +35,7 @@ from s3crypt.errors import ConfigurationError, EncryptionError
 from s3crypt.format.context import validate_user_context
 from s3crypt.operations.get import object_cipher
 from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import RAW
+from s3crypt.operations.params import RAW, encryption_context_for
 from s3crypt.operations.put import is_precomputed_checksum
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ _UPLOAD_ARGS = frozenset(
     name
     for name in TransferManager.ALLOWED_UPLOAD_ARGS
     if not is_precomputed_checksum(name) and name not in {"ChecksumType", "MpuObjectSize"}
-) | {"EncryptionContext", "InstructionFile"}
+) | {"EncryptionContext", "InstructionFile", "BucketKeyEnabled"}
 _DOWNLOAD_ARGS = frozenset(TransferManager.ALLOWED_DOWNLOAD_ARGS) | {"EncryptionContext", "InstructionFileSuffix"}
 # The upload arguments every part repeats; the others belong to create_multipart_upload only.
 _PART_ARGS = frozenset(
@@ -260,7 +260,7 @@ class Transfers:
     ) -> Iterator[tuple[Readable, int, Any]]:
         """The object's ciphertext as a stream of concurrent ranged GETs, its size and its content cipher."""
         args = _checked(extra_args, _DOWNLOAD_ARGS, "download")
-        context = validate_user_context(args.pop("EncryptionContext", None))
+        context = encryption_context_for(self._config, args.pop("EncryptionContext", None), bucket, key)
         suffix = take_suffix(args)
         config = config or TransferConfig()
         head = self._client.head_object(Bucket=bucket, Key=key, **args)

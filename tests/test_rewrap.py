@@ -145,3 +145,12 @@ def test_large_objects_are_copied_in_parts(plain_s3: Any, keyrings: dict[str, s3
     assert plain_s3.get_object_tagging(Bucket=BUCKET, Key="big")["TagSet"] == [{"Key": "size", "Value": "big"}]
     assert client_for(keyrings["aes"]).get_object(Bucket=BUCKET, Key="big")["Body"].read() == body
     assert plain_s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_multipart_copy_keeps_tags_that_need_encoding(plain_s3: Any, keyrings: dict[str, s3crypt.Keyring]) -> None:
+    writer = client_for(keyrings["kms"])
+    writer.put_object(Bucket=BUCKET, Key="t", Body=os.urandom(6 * MIB))
+    tags = [{"Key": "city name", "Value": "a+b c"}, {"Key": "k=v", "Value": "1"}]
+    plain_s3.put_object_tagging(Bucket=BUCKET, Key="t", Tagging={"TagSet": tags})
+    writer._s3crypt_rewrapper.rewrap_object(BUCKET, "t", keyrings["aes"], copy_part_size=5 * MIB, max_single_copy=MIB)
+    assert plain_s3.get_object_tagging(Bucket=BUCKET, Key="t")["TagSet"] == tags

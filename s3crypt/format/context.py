@@ -12,6 +12,22 @@ from s3crypt.errors import ConfigurationError, FormatError
 
 RESERVED_KEY = "aws:x-amz-cek-alg"
 RESERVED_PREFIX = "aws:"
+LOCATION_KEY = "s3crypt:location"
+"""The encryption-context entry that binds an object to its bucket and key (``bind_object_location``)."""
+
+
+def location(bucket: str, key: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+def bound(context: dict[str, str], bucket: str, key: str) -> dict[str, str]:
+    """``context`` with the entry naming the object's location; the caller may not set that entry itself."""
+    if LOCATION_KEY in context:
+        raise ConfigurationError(
+            f"EncryptionContext key {LOCATION_KEY!r} is set by s3crypt when the client binds objects to their "
+            "location; leave it out"
+        )
+    return {**context, LOCATION_KEY: location(bucket, key)}
 
 
 def validate_user_context(context: Any) -> dict[str, str]:

@@ -19,7 +19,6 @@ from s3crypt.errors import ConfigurationError, DecryptionError
 from s3crypt.format.metadata import AES_GCM, EncryptedDataKey
 from s3crypt.keyrings.base import RawKeyring, fingerprint
 
-_WRAP_AAD = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF.cipher_name.encode()
 _IV_LENGTH = 12
 
 
@@ -49,13 +48,13 @@ class AesKeyring(RawKeyring):
 
     def _wrap(self, data_key: bytes, suite: AlgorithmSuite) -> bytes:
         iv = os.urandom(_IV_LENGTH)
-        return iv + AESGCM(self._key).encrypt(iv, data_key, _WRAP_AAD)
+        return iv + AESGCM(self._key).encrypt(iv, data_key, _aad(suite))
 
     def _unwrap(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite) -> bytes:
         wrapped = encrypted.ciphertext
         try:
             if encrypted.wrapping_algorithm == AES_GCM:
-                return AESGCM(self._key).decrypt(wrapped[:_IV_LENGTH], wrapped[_IV_LENGTH:], _WRAP_AAD)
+                return AESGCM(self._key).decrypt(wrapped[:_IV_LENGTH], wrapped[_IV_LENGTH:], _aad(suite))
             if encrypted.wrapping_algorithm == "AESWrap":
                 return aes_key_unwrap(self._key, wrapped)
             if encrypted.wrapping_algorithm == "AES":
@@ -66,6 +65,11 @@ class AesKeyring(RawKeyring):
                 "with, or the wrapped key was altered"
             ) from None
         raise self._wrong_keyring(encrypted)
+
+
+def _aad(suite: AlgorithmSuite) -> bytes:
+    """The wrapped key's AAD: the content cipher's name, so a key cannot move to an object of another cipher."""
+    return suite.cipher_name.encode()
 
 
 def _ecb_unwrap(key: bytes, wrapped: bytes) -> bytes:

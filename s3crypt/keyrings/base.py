@@ -33,6 +33,8 @@ class Keyring(abc.ABC):
 
     calls_kms: ClassVar[bool] = False
     """Whether wrapping and unwrapping call AWS KMS (counted in a client's :class:`s3crypt.Stats`)."""
+    binds_encryption_context: ClassVar[bool] = False
+    """Whether the wrapped key is bound to the encryption context (only then can a context be checked)."""
 
     def generate_data_key(
         self, suite: AlgorithmSuite, encryption_context: Mapping[str, str], plaintext_length: int | None = None

@@ -146,6 +146,7 @@ class MeteredKeyring(Keyring):
         self.stats = stats
         self._identity = inner.cache_identity()
         self._calls_kms = inner.calls_kms
+        self.binds_encryption_context = inner.binds_encryption_context  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return repr(self.inner)

@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError, EncryptionError, FormatError
-from s3crypt.format.context import RESERVED_KEY
+from s3crypt.format.context import LOCATION_KEY, RESERVED_KEY
 from s3crypt.format.metadata import KMS_CONTEXT, LEGACY_KMS, EncryptedDataKey
 from s3crypt.keyrings.base import ClientFactory, DataKey, Keyring
 
@@ -26,6 +26,7 @@ class KmsKeyring(Keyring):
     """
 
     calls_kms = True
+    binds_encryption_context = True
 
     def __init__(self, key_id: str, kms_client: KMSClient | None = None) -> None:
         if not isinstance(key_id, str) or not key_id:
@@ -138,6 +139,8 @@ class KmsDiscoveryKeyring(KmsKeyring):
     ) -> None:
         self.key_id = "discovery"
         self.kms_client = kms_client
+        if isinstance(allowed_key_arns, str) or isinstance(allowed_accounts, str):
+            raise ConfigurationError("allowed_key_arns and allowed_accounts are lists of strings, not one string")
         self.allowed_key_arns = None if allowed_key_arns is None else frozenset(allowed_key_arns)
         self.allowed_accounts = None if allowed_accounts is None else frozenset(allowed_accounts)
 
@@ -186,6 +189,12 @@ def _with_suite(encryption_context: Mapping[str, str], suite: AlgorithmSuite) ->
 
 
 def _context_mismatch(stored: Mapping[str, str], given: Mapping[str, str]) -> str:
+    if LOCATION_KEY in given and stored.get(LOCATION_KEY) != given[LOCATION_KEY]:
+        bound_to = stored.get(LOCATION_KEY, "no location")
+        return (
+            f"the object is bound to {bound_to} but is read at {given[LOCATION_KEY]}: it was copied or moved "
+            "there without s3crypt; copy it back, or rewrap it to its new location from where it was written"
+        )
     missing = sorted(stored.keys() - given.keys())
     extra = sorted(given.keys() - stored.keys())
     differ = sorted(k for k in stored.keys() & given.keys() if stored[k] != given[k])

@@ -86,14 +86,20 @@ class RsaKeyring(RawKeyring):
 
 
 def _load_public(key: rsa.RSAPublicKey | bytes) -> rsa.RSAPublicKey:
-    loaded = serialization.load_pem_public_key(key) if isinstance(key, bytes) else key
+    try:
+        loaded = serialization.load_pem_public_key(key) if isinstance(key, bytes) else key
+    except ValueError:
+        raise ConfigurationError("public_key is not a PEM public key") from None
     if not isinstance(loaded, rsa.RSAPublicKey):
         raise ConfigurationError("public_key must be an RSA public key (object or PEM)")
     return loaded
 
 
 def _load_private(key: rsa.RSAPrivateKey | bytes) -> rsa.RSAPrivateKey:
-    loaded = serialization.load_pem_private_key(key, password=None) if isinstance(key, bytes) else key
+    try:
+        loaded = serialization.load_pem_private_key(key, password=None) if isinstance(key, bytes) else key
+    except (ValueError, TypeError):
+        raise ConfigurationError("private_key is not an unencrypted PEM private key") from None
     if not isinstance(loaded, rsa.RSAPrivateKey):
         raise ConfigurationError("private_key must be an RSA private key (object or unencrypted PEM)")
     return loaded

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     if take_raw(params, context):
         return
-    take_encryption_context(params, context)
+    take_encryption_context(config, params, context)
     state = call_state(context)
     state["location"] = (params.get("Bucket"), params.get("Key"), take_suffix(params))
     if "PartNumber" in params:

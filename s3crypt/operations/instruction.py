@@ -51,14 +51,17 @@ def completed(client: Any, bucket: str, key: str, suffix: str, object_metadata: 
     try:
         response = client.get_object(Bucket=bucket, Key=instruction_key, **{RAW: True})
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
+        code = error.response.get("Error", {}).get("Code")
+        if code not in {"NoSuchKey", "404", "AccessDenied", "403"}:
             raise
         if not meta.has_crypto_keys(object_metadata):
             raise NotEncryptedError(
-                "the object has no client-side encryption metadata and no instruction file "
-                f"{instruction_key!r}: it was not written by s3crypt or an S3 Encryption Client; read it with a "
-                "plain boto3 client"
+                "the object has no client-side encryption metadata, and no instruction file "
+                f"{instruction_key!r} could be read ({code}): it was not written by s3crypt or an S3 Encryption "
+                "Client; read it with a plain boto3 client"
             ) from None
+        if code in {"AccessDenied", "403"}:
+            raise
         raise FormatError(
             f"the object's crypto metadata points to an instruction file, but {instruction_key!r} does not exist"
         ) from None
@@ -75,7 +78,12 @@ def check_delete(config: EncryptionConfig, params: dict[str, Any], context: dict
         return
     state["suffix"] = take_suffix(params)
     state["bucket"] = params.get("Bucket")
-    state["keys"] = [params["Key"]] if "Key" in params else []
+    # A delete of one version leaves the instruction file, which the object's other versions may need.
+    if "Key" in params:
+        state["keys"] = [] if "VersionId" in params else [params["Key"]]
+    else:
+        objects = (params.get("Delete") or {}).get("Objects") or []
+        state["keys"] = [entry["Key"] for entry in objects if "VersionId" not in entry]
 
 
 def delete_instruction_files(
@@ -84,7 +92,8 @@ def delete_instruction_files(
     state = call_state(context)
     if http_response.status_code >= 300 or state.get("raw") or not config.delete_instruction_files:
         return
-    keys = state["keys"] or [deleted["Key"] for deleted in parsed.get("Deleted", [])]
+    failed = {error.get("Key") for error in parsed.get("Errors", [])}  # Quiet mode lists only the failures
+    keys = [key for key in state["keys"] if key not in failed]
     suffix = state["suffix"]
     for start in range(0, len(keys), 1000):
         batch = [{"Key": key + suffix} for key in keys[start : start + 1000]]

@@ -131,7 +131,7 @@ def check_create(config: EncryptionConfig, params: dict[str, Any], context: dict
     if _carries_an_envelope(params):  # a multipart copy of an encrypted object (client.copy): bytes as they are
         call_state(context)["raw"] = True
         return
-    take_encryption_context(params, context)
+    take_encryption_context(config, params, context)
     take_instruction_file(config, params, context)
     check_metadata(params)
 

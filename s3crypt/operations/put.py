@@ -32,7 +32,7 @@ def is_precomputed_checksum(name: str) -> bool:
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     if take_raw(params, context):
         return
-    take_encryption_context(params, context)
+    take_encryption_context(config, params, context)
     take_instruction_file(config, params, context)
     check_metadata(params)
     check_checksums(params)

@@ -242,3 +242,12 @@ def test_v2_cbc_object_with_a_modern_wrapping(
     got = client.get_object(Bucket=BUCKET, Key="cbc")
     assert "ContentLength" not in got  # CBC pads, and this object does not record its length
     assert got["Body"].read() == b"cbc content under kms+context"
+
+
+def test_discovery_allow_lists_are_lists_and_pem_errors_are_configuration_errors() -> None:
+    with pytest.raises(s3crypt.ConfigurationError, match="lists of strings"):
+        s3crypt.KmsKeyring.discovery(allowed_accounts="123456789012")
+    with pytest.raises(s3crypt.ConfigurationError, match="PEM"):
+        s3crypt.RsaKeyring(private_key=b"not a pem")
+    with pytest.raises(s3crypt.ConfigurationError, match="PEM"):
+        s3crypt.RsaKeyring(public_key=b"not a pem")

@@ -118,3 +118,16 @@ def test_plain_objects_without_instruction_files_are_not_encrypted(s3c: Any, pla
     plain_s3.put_object(Bucket=BUCKET, Key="plain", Body=b"plain")
     with pytest.raises(s3crypt.NotEncryptedError):
         s3c.get_object(Bucket=BUCKET, Key="plain")
+
+
+def test_quiet_deletes_take_instruction_files_and_version_deletes_keep_them(s3c: Any, plain_s3: Any) -> None:
+    for key in ("q1", "q2"):
+        s3c.put_object(Bucket=BUCKET, Key=key, Body=b"x", InstructionFile=True)
+    s3c.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": "q1"}, {"Key": "q2"}], "Quiet": True})
+    assert plain_s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+
+    plain_s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    old = s3c.put_object(Bucket=BUCKET, Key="v", Body=b"old", InstructionFile=True)["VersionId"]
+    s3c.put_object(Bucket=BUCKET, Key="v", Body=b"new", InstructionFile=True)
+    s3c.delete_object(Bucket=BUCKET, Key="v", VersionId=old)
+    assert s3c.get_object(Bucket=BUCKET, Key="v")["Body"].read() == b"new"
