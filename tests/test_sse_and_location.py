@@ -22,11 +22,11 @@ PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
 SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)}
 
 
-@pytest.fixture(params=["AES256", "aws:kms"])
+@pytest.fixture(params=["AES256", "aws:kms", "aws:kms:dsse"])
 def sse(request: pytest.FixtureRequest, kms_key: str) -> dict[str, Any]:
     if request.param == "AES256":
         return {"ServerSideEncryption": "AES256"}
-    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key, "BucketKeyEnabled": True}
+    return {"ServerSideEncryption": request.param, "SSEKMSKeyId": kms_key, "BucketKeyEnabled": True}
 
 
 def test_sse_passes_through_every_write_and_reaches_the_caller(
