@@ -151,6 +151,12 @@ class MeteredKeyring(Keyring):
     def __repr__(self) -> str:
         return repr(self.inner)
 
+    def __getattr__(self, name: str) -> Any:
+        """The wrapped keyring's own attributes (``key_id``, ``material_description``, ...)."""
+        if name == "inner":  # not set yet (copying, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def bind(self, client_factory: ClientFactory) -> Keyring:
         return self.inner.bind(client_factory)
 

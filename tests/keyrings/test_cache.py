@@ -154,3 +154,9 @@ def test_debug_logs_name_no_key(plain_s3: Any, keyring: s3crypt.KmsKeyring, capl
     ).plaintext
     for form in (data_key.hex(), base64.b64encode(data_key).decode(), repr(data_key)):
         assert form not in caplog.text
+
+
+def test_the_clients_keyring_shows_the_wrapped_keyrings_attributes(s3c: Any, kms_key: str) -> None:
+    keyring = s3c.encryption_config.keyring
+    assert keyring.key_id == kms_key
+    assert repr(keyring) == f"KmsKeyring(key_id={kms_key!r})"
