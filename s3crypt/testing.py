@@ -1,4 +1,9 @@
-"""Helpers for tests, demos and benchmarks that run against moto (``pip install s3crypt[test]``)."""
+"""Helpers for tests, demos and benchmarks that run against moto (``pip install s3crypt[test]``).
+
+:func:`assert_encrypted` checks what S3 really stores. The pytest fixtures (``s3crypt_client``,
+``s3crypt_raw_client``, ...) live in :mod:`s3crypt.pytest_plugin`, which pytest loads by itself once s3crypt is
+installed; this module imports neither pytest nor moto, so scripts can use it without them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,19 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from s3crypt.client import EncryptionClient
+from s3crypt.errors import FormatError, NotEncryptedError
+from s3crypt.format import instruction, metadata
+from s3crypt.format.metadata import Envelope
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+__all__ = ["TEST_CREDENTIALS", "TEST_REGION", "assert_encrypted", "free_port", "moto_server"]
 
 TEST_REGION = "us-east-1"
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -61,3 +79,59 @@ def _wait_until_up(endpoint: str, process: subprocess.Popen[bytes], timeout: flo
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"moto_server did not answer on {endpoint} within {timeout} s")
+
+
+_MIN_SEARCHED_PLAINTEXT = 16
+"""Shorter plaintexts are only compared with the stored bytes: a few bytes can occur in any ciphertext by chance."""
+
+
+def assert_encrypted(
+    raw_client: S3Client,
+    bucket: str,
+    key: str,
+    plaintext: bytes | None = None,
+    *,
+    instruction_file_suffix: str = instruction.DEFAULT_SUFFIX,
+) -> Envelope:
+    """Assert that S3 stores ``bucket``/``key`` client-side encrypted; returns what its crypto metadata says.
+
+    ``raw_client`` is a plain ``boto3.client("s3")``, which shows the stored bytes and metadata as they are. The
+    object must carry S3 Encryption Client metadata (V1, V2 or V3), in its own metadata or in its instruction
+    file ``key + instruction_file_suffix``. If ``plaintext`` is given, the stored bytes must differ from it and,
+    for a plaintext of 16 bytes or more, must not contain it. Raises :class:`AssertionError` otherwise.
+    """
+    if isinstance(raw_client, EncryptionClient):
+        raise TypeError("assert_encrypted needs a plain boto3 S3 client: an s3crypt client decrypts what it reads")
+    where = f"s3://{bucket}/{key}"
+    try:
+        head = raw_client.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        raise AssertionError(f"{where} could not be read: {error}") from None
+    stored_metadata: dict[str, str] = dict(head.get("Metadata") or {})
+    if instruction.needed(stored_metadata):
+        instruction_key = key + instruction_file_suffix
+        try:
+            with raw_client.get_object(Bucket=bucket, Key=instruction_key)["Body"] as body:
+                stored_metadata = instruction.merge(stored_metadata, body.read(), instruction_key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
+                raise
+        except FormatError as error:
+            raise AssertionError(f"{where} has a damaged instruction file: {error}") from None
+    try:
+        envelope = metadata.decode(stored_metadata)
+    except NotEncryptedError:
+        raise AssertionError(
+            f"{where} is not client-side encrypted: it has no S3 Encryption Client metadata and no instruction "
+            f"file {key + instruction_file_suffix!r}"
+        ) from None
+    except FormatError as error:
+        raise AssertionError(f"{where} has damaged S3 Encryption Client metadata: {error}") from None
+    if plaintext is not None:
+        with raw_client.get_object(Bucket=bucket, Key=key)["Body"] as body:
+            stored = body.read()
+        if stored == plaintext:
+            raise AssertionError(f"{where} is stored as its plaintext, despite its S3 Encryption Client metadata")
+        if len(plaintext) >= _MIN_SEARCHED_PLAINTEXT and plaintext in stored:
+            raise AssertionError(f"the stored bytes of {where} contain the plaintext")
+    return envelope
