@@ -118,8 +118,9 @@ class EncryptionClient:
         """Re-wrap the object's data key under ``new_keyring`` without moving its content (key rotation).
 
         The client's keyring unwraps the key (``EncryptionContext`` is the object's current context);
-        ``new_keyring`` wraps it again (with ``NewEncryptionContext``). An object whose envelope is in its
-        metadata is copied onto itself server-side with the new metadata, keeping its user metadata, content
+        ``new_keyring`` wraps it again (with ``NewEncryptionContext``, by default the same context when
+        ``new_keyring`` is a KMS keyring, and none for raw keyrings, which bind none). An object whose envelope
+        is in its metadata is copied onto itself server-side with the new metadata, keeping its user metadata, content
         headers, tags, storage class and server-side encryption (a new version in a versioned bucket). An
         object with an instruction file gets a new one: at ``<Key>`` + ``InstructionFileSuffix`` if given,
         which leaves the old file in place. An SSE-C object needs its ``SSECustomerAlgorithm`` and

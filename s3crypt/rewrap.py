@@ -84,6 +84,8 @@ class Rewrapper:
         copy_part_size: int = COPY_PART_SIZE,
         max_single_copy: int = MAX_SINGLE_COPY,
     ) -> dict[str, Any]:
+        if new_encryption_context is None and new_keyring.binds_encryption_context:
+            new_encryption_context = encryption_context  # the object keeps its context
         old_context = encryption_context_for(self._config, encryption_context, bucket, key)
         new_context = encryption_context_for(self._config, new_encryption_context, bucket, key)
         sse = dict(sse_customer or {})

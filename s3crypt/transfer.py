@@ -25,6 +25,7 @@ from s3transfer.manager import TransferManager
 
 from s3crypt.crypto.streams import (
     CHUNK_SIZE,
+    DelayedAuthReader,
     EncryptingStream,
     GcmMessage,
     Readable,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 Callback = Callable[[int], Any] | None
 
 MAX_PARTS = 10_000
+_NOTHING_WRITTEN = "the download's temporary file was removed and the target left as it was"
 # Checksum values of the plaintext, and the settings of a full-object checksum, cannot describe the ciphertext.
 _UPLOAD_ARGS = frozenset(
     name
@@ -224,10 +226,13 @@ class Transfers:
         target = os.fspath(filename)
         directory, name = os.path.split(os.path.abspath(target))
         with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
-            reader = plaintext_reader(source, size, cipher, delayed=True, memory_limit=0)
+            if cipher.suite.is_legacy:
+                reader = plaintext_reader(source, size, cipher, delayed=True, memory_limit=0)
+            else:  # decrypted into a temporary file that only a verified tag renames into place
+                reader = DelayedAuthReader(source, size, cipher, released=_NOTHING_WRITTEN)
             temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.s3crypt")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for boto3
             try:
+                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for boto3
                 with os.fdopen(fd, "wb") as out:
                     _copy(reader, out, callback)  # the last read checks the tag
                 os.replace(temporary, target)

@@ -154,3 +154,13 @@ def test_multipart_copy_keeps_tags_that_need_encoding(plain_s3: Any, keyrings: d
     plain_s3.put_object_tagging(Bucket=BUCKET, Key="t", Tagging={"TagSet": tags})
     writer._s3crypt_rewrapper.rewrap_object(BUCKET, "t", keyrings["aes"], copy_part_size=5 * MIB, max_single_copy=MIB)
     assert plain_s3.get_object_tagging(Bucket=BUCKET, Key="t")["TagSet"] == tags
+
+
+def test_a_kms_to_kms_rotation_keeps_the_context_unless_told_otherwise(
+    plain_s3: Any, keyrings: dict[str, s3crypt.Keyring]
+) -> None:
+    writer = client_for(keyrings["kms"])
+    writer.put_object(Bucket=BUCKET, Key="k", Body=b"kept", EncryptionContext={"tenant": "a"})
+    writer.rewrap_object(Bucket=BUCKET, Key="k", new_keyring=keyrings["kms2"], EncryptionContext={"tenant": "a"})
+    reader = client_for(keyrings["kms2"])
+    assert reader.get_object(Bucket=BUCKET, Key="k", EncryptionContext={"tenant": "a"})["Body"].read() == b"kept"

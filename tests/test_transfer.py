@@ -184,3 +184,13 @@ def test_a_failed_upload_stops_sending_parts(s3c: Any, tmp_path: Path) -> None:
     with pytest.raises(Exception, match="injected"):
         s3c.upload_file(str(big), BUCKET, "big", Config=one_at_a_time)
     assert sent["n"] < 8
+
+
+def test_a_tampered_download_says_nothing_reached_the_target(s3c: Any, plain_s3: Any, tmp_path: Path) -> None:
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=b"x" * 100)
+    stored = plain_s3.get_object(Bucket=BUCKET, Key="k")
+    body = bytearray(stored["Body"].read())
+    body[0] ^= 1
+    plain_s3.put_object(Bucket=BUCKET, Key="k", Body=bytes(body), Metadata=stored["Metadata"])
+    with pytest.raises(s3crypt.DecryptionError, match="target left as it was"):
+        s3c.download_file(BUCKET, "k", str(tmp_path / "out"))

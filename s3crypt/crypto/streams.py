@@ -328,10 +328,13 @@ class DelayedAuthReader(io.RawIOBase):
     :class:`DecryptionError` from the read that would have ended the body.
     """
 
-    def __init__(self, source: Readable, ciphertext_length: int, cipher: ContentCipher) -> None:
+    def __init__(
+        self, source: Readable, ciphertext_length: int, cipher: ContentCipher, released: str = _DELAYED_RELEASED
+    ) -> None:
         self._source = source
         self._remaining = _content_length(ciphertext_length)
         self._decryptor = gcm_decryptor(cipher)
+        self._released = released
         self._verified = False
 
     def readable(self) -> bool:
@@ -347,7 +350,7 @@ class DelayedAuthReader(io.RawIOBase):
         self._remaining -= len(chunk)
         plaintext = self._decryptor.update(chunk)
         if not self._remaining:
-            _finalize(self._decryptor, self._source, _DELAYED_RELEASED)
+            _finalize(self._decryptor, self._source, self._released)
             self._verified = True
         return plaintext
 
