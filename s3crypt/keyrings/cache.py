@@ -37,9 +37,10 @@ class Stats:
     kms_calls: int = 0
     cache_hits: int = 0
     cache_misses: int = 0
-    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False, compare=False)
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def count(self, name: str) -> None:
+        """Add one to the counter ``name``."""
         with self._lock:
             setattr(self, name, getattr(self, name) + 1)
 
