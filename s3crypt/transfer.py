@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 Callback = Callable[[int], Any] | None
 
 MAX_PARTS = 10_000
+_DOWNLOAD_RANGE = 4 * 1024 * 1024
+"""Ranges fetched ahead are held in memory until their turn: small ones keep that memory small."""
 _NOTHING_WRITTEN = "the download's temporary file was removed and the target left as it was"
 # Checksum values of the plaintext, and the settings of a full-object checksum, cannot describe the ciphertext.
 _UPLOAD_ARGS = frozenset(
@@ -279,7 +281,8 @@ class Transfers:
             data: bytes = response["Body"].read()
             return data
 
-        part_size = config.multipart_chunksize if size >= config.multipart_threshold else max(size, 1)
+        multipart = size >= config.multipart_threshold
+        part_size = min(config.multipart_chunksize, _DOWNLOAD_RANGE) if multipart else max(size, 1)
         source = _RangedSource(fetch, size, part_size, _concurrency(config))
         try:
             yield source, size, cipher
