@@ -86,8 +86,9 @@ class DataKeyCache:
         self.max_bytes = max_bytes
         self.capacity = capacity
         self._clock = clock
-        self._shard_capacity = max(1, -(-capacity // _SHARDS))
-        self._shards = [(threading.Lock(), OrderedDict[Hashable, _Entry]()) for _ in range(_SHARDS)]
+        shards = min(_SHARDS, capacity)
+        self._shard_capacity = capacity // shards  # so the shards together never hold more than capacity
+        self._shards = [(threading.Lock(), OrderedDict[Hashable, _Entry]()) for _ in range(shards)]
 
     def __repr__(self) -> str:
         return (
@@ -118,6 +119,15 @@ class DataKeyCache:
             assert entry.data_key is not None
             return entry.data_key, hit
 
+    def _drop_expired(self, entries: OrderedDict[Hashable, _Entry]) -> None:
+        """Forget the least recently used keys that are past their age, so expired keys leave memory."""
+        deadline = self._clock() - self.max_age_seconds
+        while entries:
+            oldest = next(iter(entries.values()))
+            if oldest.data_key is None or oldest.created > deadline:
+                return
+            entries.popitem(last=False)
+
     def _usable(self, entry: _Entry, now: float, size: int) -> bool:
         return (
             now - entry.created < self.max_age_seconds
@@ -126,8 +136,9 @@ class DataKeyCache:
         )
 
     def _entry(self, key: Hashable) -> _Entry:
-        lock, entries = self._shards[hash(key) % _SHARDS]
+        lock, entries = self._shards[hash(key) % len(self._shards)]
         with lock:
+            self._drop_expired(entries)
             entry = entries.get(key)
             if entry is None:
                 entry = entries[key] = _Entry()

@@ -113,8 +113,7 @@ class KmsKeyring(Keyring):
         return self._decrypt(encrypted.ciphertext, dict(encrypted.description))
 
     def cache_identity(self) -> Hashable:
-        region = self.kms_client.meta.region_name if self.kms_client is not None else None
-        return ("kms", self.key_id, region)
+        return ("kms", self.key_id, *_endpoint(self.kms_client))
 
     def _decrypt(self, ciphertext: bytes, context: dict[str, str]) -> bytes:
         try:
@@ -145,8 +144,7 @@ class KmsDiscoveryKeyring(KmsKeyring):
         self.allowed_accounts = None if allowed_accounts is None else frozenset(allowed_accounts)
 
     def cache_identity(self) -> Hashable:
-        region = self.kms_client.meta.region_name if self.kms_client is not None else None
-        return ("kms-discovery", self.allowed_key_arns, self.allowed_accounts, region)
+        return ("kms-discovery", self.allowed_key_arns, self.allowed_accounts, *_endpoint(self.kms_client))
 
     def __repr__(self) -> str:
         return (
@@ -181,6 +179,13 @@ class KmsDiscoveryKeyring(KmsKeyring):
             raise DecryptionError(f"the object's data key is wrapped under {key_arn}, which the allow-lists exclude")
         plaintext: bytes = response["Plaintext"]
         return plaintext
+
+
+def _endpoint(kms_client: KMSClient | None) -> tuple[str | None, str | None]:
+    """Where a KMS client sends its calls (region and endpoint), part of what a data-key cache files keys under."""
+    if kms_client is None:
+        return None, None
+    return kms_client.meta.region_name, kms_client.meta.endpoint_url
 
 
 def _with_suite(encryption_context: Mapping[str, str], suite: AlgorithmSuite) -> dict[str, str]:

@@ -160,3 +160,23 @@ def test_the_clients_keyring_shows_the_wrapped_keyrings_attributes(s3c: Any, kms
     keyring = s3c.encryption_config.keyring
     assert keyring.key_id == kms_key
     assert repr(keyring) == f"KmsKeyring(key_id={kms_key!r})"
+
+
+@pytest.mark.parametrize("capacity", [1, 5, 16, 1000])
+def test_capacity_is_a_hard_limit(capacity: int) -> None:
+    cache = s3crypt.DataKeyCache(capacity=capacity)
+    data_key = s3crypt.DataKey(b"k" * 32, s3crypt.EncryptedDataKey("kms+context", b"w", {}))
+    for i in range(capacity * 3):
+        cache.use(("key", i), 0, lambda: data_key)
+    assert 0 < len(cache) <= capacity
+
+
+def test_expired_keys_leave_memory_when_their_shard_is_next_used() -> None:
+    clock = FakeClock()
+    cache = s3crypt.DataKeyCache(max_age_seconds=10, capacity=1000, clock=clock)
+    data_key = s3crypt.DataKey(b"k" * 32, s3crypt.EncryptedDataKey("kms+context", b"w", {}))
+    cache.use("old", 0, lambda: data_key)
+    neighbour = next(f"new{i}" for i in range(10_000) if hash(f"new{i}") % 16 == hash("old") % 16)
+    clock.now += 11
+    cache.use(neighbour, 0, lambda: data_key)
+    assert len(cache) == 1
