@@ -1,8 +1,10 @@
-"""Shared fixtures: an in-process mocked AWS (moto) with a bucket and a KMS key, and clients bound to it."""
+"""Shared fixtures: an in-process mocked AWS (moto) with a bucket and a KMS key, and clients bound to it; and a
+moto_server over real HTTP on 127.0.0.1 (started once, when a test first asks for it) with clients bound to it."""
 
 from __future__ import annotations
 
 import collections
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,9 +13,10 @@ import pytest
 from moto import mock_aws
 
 import s3crypt
-from s3crypt.testing import TEST_REGION
+from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION, moto_server
 
 BUCKET = "s3crypt-test-bucket"
+_bucket_names = (f"integration-{i}" for i in itertools.count())
 V2_OPTIONS: dict[str, Any] = {
     "algorithm_suite": s3crypt.AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF,
     "commitment_policy": s3crypt.CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT,
@@ -80,3 +83,43 @@ def s3c(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
 def s3c_v2(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
     """An s3crypt client writing V2."""
     return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **V2_OPTIONS)
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def connection(endpoint: str) -> dict[str, Any]:
+    """Keyword arguments that point a boto3 client at the moto_server."""
+    return {"endpoint_url": endpoint, "region_name": TEST_REGION, **TEST_CREDENTIALS}
+
+
+@pytest.fixture
+def http_kms(connection: dict[str, Any]) -> Any:
+    return boto3.client("kms", **connection)
+
+
+@pytest.fixture
+def http_key(http_kms: Any) -> str:
+    key_id: str = http_kms.create_key()["KeyMetadata"]["KeyId"]
+    return key_id
+
+
+@pytest.fixture
+def http_plain(connection: dict[str, Any]) -> Any:
+    return boto3.client("s3", **connection)
+
+
+@pytest.fixture
+def bucket(http_plain: Any) -> str:
+    name = next(_bucket_names)
+    http_plain.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def http_s3c(connection: dict[str, Any], http_kms: Any, http_key: str, bucket: str) -> Any:
+    return s3crypt.client("s3", keyring=s3crypt.KmsKeyring(http_key, kms_client=http_kms), **connection)
