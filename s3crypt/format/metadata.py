@@ -198,10 +198,15 @@ def _require(meta: Mapping[str, str], key: str) -> str:
 
 
 def _unb64(meta: Mapping[str, str], key: str) -> bytes:
+    value = _require(meta, key)
     try:
-        return base64.b64decode(_require(meta, key), validate=True)
+        decoded = base64.b64decode(value, validate=True)
     except ValueError:  # binascii.Error, or a non-ASCII string
         raise FormatError(f"the object's {key} is not valid base64") from None
+    # Every writer emits canonical base64; a value that only decodes the same (a changed padding bit) was altered.
+    if _b64(decoded) != value:
+        raise FormatError(f"the object's {key} is not canonical base64: it was altered")
+    return decoded
 
 
 def _sized(value: bytes, length: int, key: str) -> bytes:

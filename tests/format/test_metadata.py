@@ -104,6 +104,7 @@ def test_two_versions_at_once() -> None:
         ("x-amz-w", "99", "unknown V3 wrapping"),
         ("x-amz-i", base64.b64encode(b"short").decode(), "expected 28"),
         ("x-amz-d", "not base64!", "not valid base64"),
+        ("x-amz-3", "d3JhcHBlZC1rZXl=", "not canonical base64"),  # "wrapped-key" with a padding bit set
         ("x-amz-t", "[1, 2]", "not a JSON object of strings"),
         ("x-amz-t", "{", "not valid JSON"),
         ("x-amz-unencrypted-content-length", "-1", "not a byte count"),
