@@ -217,7 +217,25 @@ def _seekable(source: IO[bytes]) -> bool:
         return False
 
 
-class AuthenticatedReader(io.RawIOBase):
+class _PlaintextReader(io.RawIOBase):
+    """A readable stream of plaintext decrypted from ``_source``, which it closes with itself."""
+
+    _source: Readable
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        _close(self._source)
+        super().close()
+
+
+class AuthenticatedReader(_PlaintextReader):
     """Plaintext of a GCM message (content || tag) read from ``source``, released only once the tag verifies.
 
     The first read consumes the whole ciphertext while GCM checks the tag. The first ``memory_limit`` bytes
@@ -240,9 +258,6 @@ class AuthenticatedReader(io.RawIOBase):
         self._overflow: IO[bytes] | None = None
         self._overflow_decryptor: CipherContext | None = None
         self._position = 0
-
-    def readable(self) -> bool:
-        return True
 
     def _authenticate(self) -> None:
         decryptor = gcm_decryptor(self._cipher)
@@ -297,16 +312,10 @@ class AuthenticatedReader(io.RawIOBase):
         self._position += len(data)
         return data
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
     def close(self) -> None:
         self._plaintext = None
         if self._overflow is not None:
             self._overflow.close()
-        _close(self._source)
         super().close()
 
 
@@ -321,7 +330,7 @@ def _chunks(source: Readable, length: int, remaining_in_body: int) -> Iterator[b
         remaining_in_body -= len(chunk)
 
 
-class DelayedAuthReader(io.RawIOBase):
+class DelayedAuthReader(_PlaintextReader):
     """Plaintext decrypted as the ciphertext arrives (delayed authentication, opt-in).
 
     The tag is checked as soon as the content ends, before the last chunk is returned: a failure raises
@@ -337,9 +346,6 @@ class DelayedAuthReader(io.RawIOBase):
         self._released = released
         self._verified = False
 
-    def readable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         if self._verified or size == 0:
             return b""
@@ -354,12 +360,8 @@ class DelayedAuthReader(io.RawIOBase):
             self._verified = True
         return plaintext
 
-    def close(self) -> None:
-        _close(self._source)
-        super().close()
 
-
-class RangeReader(io.RawIOBase):
+class RangeReader(_PlaintextReader):
     """Plaintext bytes ``[start, start + length)`` of a GCM message, decrypted with AES-CTR: unauthenticated.
 
     ``source`` yields the ciphertext from offset ``source_offset`` (at most ``start``) on.
@@ -370,9 +372,6 @@ class RangeReader(io.RawIOBase):
         self._skip = start - source_offset
         self._remaining = length
         self._decryptor = ctr_at(cipher, start)
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, size: int | None = -1) -> bytes:
         while self._skip:
@@ -387,12 +386,8 @@ class RangeReader(io.RawIOBase):
         self._remaining -= len(chunk)
         return self._decryptor.update(chunk)
 
-    def close(self) -> None:
-        _close(self._source)
-        super().close()
 
-
-class CbcReader(io.RawIOBase):
+class CbcReader(_PlaintextReader):
     """Plaintext of a legacy AES-CBC object (PKCS#7 padding): unauthenticated, read only when opted into."""
 
     def __init__(self, source: Readable, ciphertext_length: int, cipher: ContentCipher) -> None:
@@ -402,9 +397,6 @@ class CbcReader(io.RawIOBase):
         self._remaining = ciphertext_length
         self._decryptor = Cipher(algorithms.AES(cipher.key), modes.CBC(cipher.nonce)).decryptor()
         self._unpadder = padding.PKCS7(128).unpadder()
-
-    def readable(self) -> bool:
-        return True
 
     def read(self, size: int | None = -1) -> bytes:
         if not self._remaining or size == 0:
@@ -421,10 +413,6 @@ class CbcReader(io.RawIOBase):
             except ValueError:
                 raise DecryptionError("the CBC object's padding is invalid: wrong key, or altered") from None
         return plaintext
-
-    def close(self) -> None:
-        _close(self._source)
-        super().close()
 
 
 def plaintext_reader(

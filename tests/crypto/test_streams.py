@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from s3crypt import AlgorithmSuite, DecryptionError, EncryptionError
 from s3crypt.crypto.content import commitment_for, content_cipher, new_iv, verify_commitment
-from s3crypt.crypto.streams import AuthenticatedReader, EncryptingStream, GcmMessage, check_plaintext_length
+from s3crypt.crypto.streams import (
+    AuthenticatedReader,
+    DelayedAuthReader,
+    EncryptingStream,
+    GcmMessage,
+    RangeReader,
+    check_plaintext_length,
+)
 from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT
 
 V3 = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
@@ -178,3 +185,18 @@ def test_v3_commitment_and_iv_rules() -> None:
     assert content_cipher(V2, DATA_KEY, bytes(12)).key == DATA_KEY
     with pytest.raises(DecryptionError, match="needs 12"):
         content_cipher(V2, DATA_KEY, bytes(16))
+
+
+def test_every_reader_works_under_a_buffered_reader() -> None:
+    """readinto is what io.BufferedReader (and so open()-like wrappers) call: every reader must have it."""
+    plaintext = os.urandom(10_000)
+    ciphertext = reference(plaintext)
+    readers = {
+        "authenticated": AuthenticatedReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for(), memory_limit=4096),
+        "delayed": DelayedAuthReader(io.BytesIO(ciphertext), len(ciphertext), cipher_for()),
+        "range": RangeReader(io.BytesIO(ciphertext[100:]), cipher_for(), 100, 150, 5000),
+    }
+    expected = {"authenticated": plaintext, "delayed": plaintext, "range": plaintext[150:5150]}
+    for name, reader in readers.items():
+        with io.BufferedReader(reader, buffer_size=777) as buffered:
+            assert buffered.read() == expected[name], name
