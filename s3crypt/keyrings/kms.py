@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -74,6 +74,10 @@ class KmsKeyring(Keyring):
             raise EncryptionError(
                 f"KMS GenerateDataKey with key {self.key_id!r} failed ({_reason(error)}); nothing was uploaded"
             ) from error
+        if missing := _missing(response, "Plaintext", "CiphertextBlob"):
+            raise EncryptionError(
+                f"KMS GenerateDataKey with key {self.key_id!r} failed ({missing}); nothing was uploaded"
+            )
         return DataKey(response["Plaintext"], EncryptedDataKey(KMS_CONTEXT, response["CiphertextBlob"], context))
 
     def wrap_data_key(
@@ -84,6 +88,8 @@ class KmsKeyring(Keyring):
             response = self._client().encrypt(KeyId=self.key_id, Plaintext=data_key, EncryptionContext=context)
         except (ClientError, BotoCoreError) as error:
             raise EncryptionError(f"KMS Encrypt with key {self.key_id!r} failed ({_reason(error)})") from error
+        if missing := _missing(response, "CiphertextBlob"):
+            raise EncryptionError(f"KMS Encrypt with key {self.key_id!r} failed ({missing})")
         return EncryptedDataKey(KMS_CONTEXT, response["CiphertextBlob"], context)
 
     def check(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
@@ -123,6 +129,8 @@ class KmsKeyring(Keyring):
                 f"KMS could not decrypt the object's data key with key {self.key_id!r} ({_reason(error)}); "
                 "check that this is the key the object was written with and that you may use it"
             ) from error
+        if missing := _missing(response, "Plaintext"):
+            raise DecryptionError(f"KMS could not decrypt the object's data key with key {self.key_id!r} ({missing})")
         plaintext: bytes = response["Plaintext"]
         return plaintext
 
@@ -170,6 +178,8 @@ class KmsDiscoveryKeyring(KmsKeyring):
                 f"KMS could not decrypt the object's data key ({_reason(error)}); check that you may use the key "
                 "it was written with"
             ) from error
+        if missing := _missing(response, "KeyId", "Plaintext"):
+            raise DecryptionError(f"KMS could not decrypt the object's data key ({missing})")
         key_arn = response["KeyId"]
         account = key_arn.split(":")[4] if key_arn.count(":") >= 5 else ""
         allowed = (self.allowed_key_arns is None or key_arn in self.allowed_key_arns) and (
@@ -216,6 +226,15 @@ def _context_mismatch(stored: Mapping[str, str], given: Mapping[str, str]) -> st
         f"the EncryptionContext does not match the one the object was written with ({details}); "
         "pass exactly the context used when it was written"
     )
+
+
+def _missing(response: Mapping[str, Any], *fields: str) -> str:
+    """Which of ``fields``, which KMS always returns, a response lacks, as a reason; empty if none.
+
+    botocore parses a KMS response whose body was cut short as an empty response, without raising.
+    """
+    absent = [name for name in fields if name not in response]
+    return f"the response was incomplete: no {', '.join(absent)}" if absent else ""
 
 
 def _reason(error: Exception) -> str:
