@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import IncompleteReadError
 from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
 from s3transfer.manager import TransferManager
+from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
 
 from s3crypt.crypto.streams import (
     CHUNK_SIZE,
@@ -275,11 +277,25 @@ class Transfers:
         stored_metadata = completed(self._client, bucket, key, suffix, head.get("Metadata") or {})
         cipher = object_cipher(self._config, stored_metadata, size, context)
         get_args = {**args, "IfMatch": head["ETag"], RAW: True}
+        attempts = max(1, config.num_download_attempts)
 
         def fetch(start: int, end: int) -> bytes:
-            response = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args)
-            data: bytes = response["Body"].read()
-            return data
+            # botocore retries a request, not the reading of its body: a range cut short is fetched again, as
+            # s3transfer does, up to num_download_attempts times.
+            attempt = 1
+            while True:
+                try:
+                    response = self._client.get_object(
+                        Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args
+                    )
+                    data: bytes = response["Body"].read()
+                    if len(data) != end - start:
+                        raise IncompleteReadError(actual_bytes=len(data), expected_bytes=end - start)
+                    return data
+                except S3_RETRYABLE_DOWNLOAD_ERRORS:
+                    if attempt == attempts:
+                        raise
+                    attempt += 1
 
         multipart = size >= config.multipart_threshold
         part_size = min(config.multipart_chunksize, _DOWNLOAD_RANGE) if multipart else max(size, 1)
@@ -309,13 +325,7 @@ class _RangedSource:
     def _fill(self) -> None:
         while self._ranges and len(self._pending) < self._window:
             start, end = self._ranges.popleft()
-            self._pending.append(self._pool.submit(self._checked_fetch, start, end))
-
-    def _checked_fetch(self, start: int, end: int) -> bytes:
-        data = self._fetch(start, end)
-        if len(data) != end - start:
-            raise ConnectionError(f"a ranged GET returned {len(data)} bytes instead of {end - start}")
-        return data
+            self._pending.append(self._pool.submit(self._fetch, start, end))
 
     def read(self, size: int = -1, /) -> bytes:
         if self._offset == len(self._buffer):

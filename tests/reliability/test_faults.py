@@ -208,14 +208,20 @@ FAULTS: dict[str, Callable[[str], Fault]] = {
 }
 RESPONSE_BODIES = frozenset({"GetObject", "CreateMultipartUpload", "CompleteMultipartUpload", *KMS_STEPS})
 REQUEST_BODIES = frozenset({"PutObject", "UploadPart", "CompleteMultipartUpload", *KMS_STEPS})
-NOT_RETRIED = {
-    # botocore retries requests, not the reading of a streamed body; s3crypt's downloads do not retry it either
-    # (TransferConfig.num_download_attempts is ignored, docs/transfers.md).
-    ("truncated-response", "GetObject"),
+
+
+def is_retried(operation: Operation, kind: str, step: str) -> bool:
+    """Whether a transient fault is overcome by retrying."""
+    if kind != "truncated-response":
+        return True
+    if step == "GetObject":
+        # botocore retries requests, not the reading of a streamed body; the managed downloads fetch a range cut
+        # short again, as s3transfer does (TransferConfig.num_download_attempts).
+        return operation is DOWNLOAD
     # botocore parses a KMS response cut short as an empty response, which s3crypt refuses.
-    ("truncated-response", "GenerateDataKey"),
-    ("truncated-response", "Decrypt"),
-}
+    return step not in KMS_STEPS
+
+
 # A timeout costs a read timeout per attempt. To S3 it is what a reset is (the request is not carried out), and
 # resets are tried at every step: timeouts go to the steps that resend a body or call KMS, once transient (one
 # attempt times out) and, for three of them, persistent.
@@ -258,7 +264,7 @@ def test_fault(scene: Scene, operation: Operation, step: str, kind: str, times: 
     if not operation.writes:
         scene.server.direct.put_object(Bucket=scene.bucket, Key=KEY, Body=data, EncryptionContext=CONTEXT)
     scene.proxy.arm(step, FAULTS[kind](step), times)
-    retried = (kind, step) not in NOT_RETRIED
+    retried = is_retried(operation, kind, step)
     outcome = attempt(operation, scene, data)
     if isinstance(outcome, Exception):
         assert times is None or not retried, f"a transient {kind} at {step} was not overcome: {outcome!r}"
