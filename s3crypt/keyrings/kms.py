@@ -6,6 +6,7 @@ import copy
 from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import botocore.exceptions
 from botocore.exceptions import BotoCoreError, ClientError
 
 from s3crypt.crypto.suites import AlgorithmSuite
@@ -125,12 +126,15 @@ class KmsKeyring(Keyring):
         try:
             response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context, KeyId=self.key_id)
         except (ClientError, BotoCoreError) as error:
+            advice = "check that this is the key the object was written with and that you may use it"
             raise DecryptionError(
                 f"KMS could not decrypt the object's data key with key {self.key_id!r} ({_reason(error)}); "
-                "check that this is the key the object was written with and that you may use it"
+                + (_RETRY_LATER if _transient(error) else advice)
             ) from error
         if missing := _missing(response, "Plaintext"):
-            raise DecryptionError(f"KMS could not decrypt the object's data key with key {self.key_id!r} ({missing})")
+            raise DecryptionError(
+                f"KMS could not decrypt the object's data key with key {self.key_id!r} ({missing}); {_RETRY_LATER}"
+            )
         plaintext: bytes = response["Plaintext"]
         return plaintext
 
@@ -174,12 +178,13 @@ class KmsDiscoveryKeyring(KmsKeyring):
         try:
             response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)
         except (ClientError, BotoCoreError) as error:
+            advice = "check that you may use the key it was written with"
             raise DecryptionError(
-                f"KMS could not decrypt the object's data key ({_reason(error)}); check that you may use the key "
-                "it was written with"
+                f"KMS could not decrypt the object's data key ({_reason(error)}); "
+                + (_RETRY_LATER if _transient(error) else advice)
             ) from error
         if missing := _missing(response, "KeyId", "Plaintext"):
-            raise DecryptionError(f"KMS could not decrypt the object's data key ({missing})")
+            raise DecryptionError(f"KMS could not decrypt the object's data key ({missing}); {_RETRY_LATER}")
         key_arn = response["KeyId"]
         account = key_arn.split(":")[4] if key_arn.count(":") >= 5 else ""
         allowed = (self.allowed_key_arns is None or key_arn in self.allowed_key_arns) and (
@@ -235,6 +240,20 @@ def _missing(response: Mapping[str, Any], *fields: str) -> str:
     """
     absent = [name for name in fields if name not in response]
     return f"the response was incomplete: no {', '.join(absent)}" if absent else ""
+
+
+_RETRY_LATER = "KMS was unreachable or busy and botocore's retries ran out: try again later"
+_TRANSIENT_CODES = frozenset(
+    {"ThrottlingException", "KMSInternalException", "DependencyTimeoutException", "LimitExceededException"}
+)
+
+
+def _transient(error: Exception) -> bool:
+    """Whether KMS failed for the moment (throttled, unavailable, unreachable) rather than refused the request."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
+    return isinstance(error, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError))
 
 
 def _reason(error: Exception) -> str:

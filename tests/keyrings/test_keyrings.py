@@ -7,7 +7,9 @@ import json
 import os
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import padding as asymmetric_padding
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -251,3 +253,22 @@ def test_discovery_allow_lists_are_lists_and_pem_errors_are_configuration_errors
         s3crypt.RsaKeyring(private_key=b"not a pem")
     with pytest.raises(s3crypt.ConfigurationError, match="PEM"):
         s3crypt.RsaKeyring(public_key=b"not a pem")
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "advice"),
+    [
+        ("ThrottlingException", 400, "try again later"),
+        ("KMSInternalException", 500, "try again later"),
+        ("AccessDeniedException", 400, "check that this is the key"),
+        ("InvalidCiphertextException", 400, "check that this is the key"),
+    ],
+)
+def test_kms_failures_say_whether_to_retry_or_to_check_the_key(code: str, status: int, advice: str) -> None:
+    kms = boto3.client("kms", region_name=TEST_REGION)
+    keyring = s3crypt.KmsKeyring("alias/some-key", kms_client=kms)
+    wrapped = s3crypt.EncryptedDataKey("kms+context", b"wrapped", {"aws:x-amz-cek-alg": "AES/GCM/NoPadding"})
+    with Stubber(kms) as stubber:
+        stubber.add_client_error("decrypt", service_error_code=code, http_status_code=status)
+        with pytest.raises(s3crypt.DecryptionError, match=advice):
+            keyring.decrypt_data_key(wrapped, s3crypt.AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF, {})
