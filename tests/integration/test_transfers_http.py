@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from boto3.s3.transfer import TransferConfig
 
+from tests.helpers import send_parts_and_complete
 from tests.integration.test_interop import FORMATS, clients
 
 pytestmark = pytest.mark.integration
@@ -65,11 +66,5 @@ def test_upload_fileobj_and_download_fileobj_over_http(http_s3c: Any, bucket: st
 def test_low_level_multipart_over_http(http_s3c: Any, bucket: str) -> None:
     bodies = [os.urandom(5 * MIB), os.urandom(7)]
     upload_id = http_s3c.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
-    parts = []
-    for number, body in enumerate(bodies, start=1):
-        response = http_s3c.upload_part(
-            Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=number, Body=body, IsLastPart=number == 2
-        )
-        parts.append({"ETag": response["ETag"], "PartNumber": number})
-    http_s3c.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id, MultipartUpload={"Parts": parts})
+    send_parts_and_complete(http_s3c, bucket, "mp", upload_id, bodies)
     assert http_s3c.get_object(Bucket=bucket, Key="mp")["Body"].read() == b"".join(bodies)

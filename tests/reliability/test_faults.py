@@ -37,6 +37,7 @@ from botocore.retries.standard import ExponentialBackoff
 
 import s3crypt
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
+from tests.helpers import send_parts_and_complete
 from tests.reliability.proxy import Delay, DropUpload, Exchange, Fault, FaultProxy, Reset, Truncate, kms_error, s3_error
 
 MIB = 2**20
@@ -125,20 +126,7 @@ def multipart_api(scene: Scene, data: bytes) -> None:
     upload_id = client.create_multipart_upload(Bucket=scene.bucket, Key=KEY, EncryptionContext=CONTEXT)["UploadId"]
     try:
         chunks = [data[offset : offset + 5 * MIB] for offset in range(0, len(data), 5 * MIB)]
-        parts = []
-        for number, chunk in enumerate(chunks, start=1):
-            response = client.upload_part(
-                Bucket=scene.bucket,
-                Key=KEY,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=chunk,
-                IsLastPart=number == len(chunks),
-            )
-            parts.append({"ETag": response["ETag"], "PartNumber": number})
-        client.complete_multipart_upload(
-            Bucket=scene.bucket, Key=KEY, UploadId=upload_id, MultipartUpload={"Parts": parts}
-        )
+        send_parts_and_complete(client, scene.bucket, KEY, upload_id, chunks)
     except BaseException:
         with contextlib.suppress(ClientError):  # NoSuchUpload, if S3 completed it after all
             client.abort_multipart_upload(Bucket=scene.bucket, Key=KEY, UploadId=upload_id)

@@ -40,6 +40,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import s3crypt
+from tests.helpers import send_parts_and_complete
 from tests.reliability.conftest import scale
 
 pytestmark = [
@@ -319,20 +320,7 @@ class MixedLoad:
         upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, EncryptionContext=context)[
             "UploadId"
         ]
-        sent = []
-        for number, part in enumerate(parts, start=1):
-            response = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=part,
-                IsLastPart=number == len(parts),
-            )
-            sent.append({"ETag": response["ETag"], "PartNumber": number})
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": sent}
-        )
+        send_parts_and_complete(self.client, self.bucket, key, upload_id, parts)
         data = self._get(self.client, key, context)
         assert sha256(data) == sha256(b"".join(parts)), f"{key} came back altered"
         self._delete(key)

@@ -26,6 +26,7 @@ from s3crypt.crypto.streams import AuthenticatedReader, DelayedAuthReader, Encry
 from s3crypt.format import metadata
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
+from tests.helpers import send_parts_and_complete
 
 MIB = 1024 * 1024
 SMALL_PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
@@ -109,15 +110,8 @@ def exercise(
     )
     assert ranged_response["Body"].read() == body[5:51]
 
-    upload = kms.create_multipart_upload(Bucket=BUCKET, Key="multipart")
-    parts = [
-        {"PartNumber": n, "ETag": kms.upload_part(Bucket=BUCKET, Key="multipart", UploadId=upload["UploadId"],
-                                                  PartNumber=n, Body=chunk, IsLastPart=n == 2)["ETag"]}
-        for n, chunk in ((1, body * 200), (2, body))
-    ]  # fmt: skip
-    kms.complete_multipart_upload(
-        Bucket=BUCKET, Key="multipart", UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
-    )
+    upload_id = kms.create_multipart_upload(Bucket=BUCKET, Key="multipart")["UploadId"]
+    send_parts_and_complete(kms, BUCKET, "multipart", upload_id, [body * 200, body])
     source = tmp_path / "source.bin"
     source.write_bytes(body * 700)
     kms.upload_file(str(source), BUCKET, "transfer", Config=SMALL_PARTS)
