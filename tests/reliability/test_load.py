@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,27 @@ def report(record_property: Callable[[str, object], None], name: str, figures: d
     for figure, value in figures.items():
         record_property(figure, value)
     print(f"\n[{name}] " + " ".join(f"{figure}={value}" for figure, value in figures.items()))
+
+
+def run_figures(
+    seconds: float, operations: int, rss_before: int, rss_after: int, rss_peak: int, before: Resources, after: Resources
+) -> dict[str, object]:
+    """The figures every load test reports: its speed, its memory, and what a leak would have left behind."""
+    return {
+        "threads": THREADS,
+        "seconds": f"{seconds:.1f}",
+        "ops": operations,
+        "ops_per_s": f"{operations / seconds:.1f}",
+        "rss_before_mib": mib(rss_before),
+        "rss_after_mib": mib(rss_after),
+        "rss_growth_mib": mib(rss_after - rss_before),
+        "peak_growth_mib": mib(rss_peak - rss_before),
+        **{
+            f"{resource.name}_{when}": getattr(counted, resource.name)
+            for resource in fields(Resources)
+            for when, counted in (("before", before), ("after", after))
+        },
+    }
 
 
 def in_batches(pool: concurrent.futures.Executor, operation: Callable[[int], None], numbers: range) -> None:
@@ -420,21 +441,8 @@ def test_mixed_load(
         record_property,
         "mixed load",
         {
-            "threads": THREADS,
-            "seconds": f"{elapsed:.1f}",
-            "ops": operations,
-            "ops_per_s": f"{operations / elapsed:.1f}",
+            **run_figures(elapsed, operations, rss_before, rss_after, sampler.peak, before, after),
             "mib_moved": mib(moved),
-            "rss_before_mib": mib(rss_before),
-            "rss_after_mib": mib(rss_after),
-            "rss_growth_mib": mib(rss_after - rss_before),
-            "peak_growth_mib": mib(sampler.peak - rss_before),
-            "fds_before": before.fds,
-            "fds_after": after.fds,
-            "temp_files_before": before.temp_files,
-            "temp_files_after": after.temp_files,
-            "tmp_path_files_before": before.tmp_path_files,
-            "tmp_path_files_after": after.tmp_path_files,
             "mix": ",".join(f"{name}:{done[name]}" for name in WEIGHTS),
         },
     )
@@ -489,21 +497,8 @@ def test_many_small_objects(
         record_property,
         "many small objects",
         {
-            "threads": THREADS,
             "objects": SMALL_OBJECTS,
-            "seconds": f"{elapsed:.1f}",
-            "ops": operations,
-            "ops_per_s": f"{operations / elapsed:.1f}",
-            "rss_before_mib": mib(rss_before),
-            "rss_after_mib": mib(rss_after),
-            "rss_growth_mib": mib(rss_after - rss_before),
-            "peak_growth_mib": mib(sampler.peak - rss_before),
-            "fds_before": before.fds,
-            "fds_after": after.fds,
-            "temp_files_before": before.temp_files,
-            "temp_files_after": after.temp_files,
-            "tmp_path_files_before": before.tmp_path_files,
-            "tmp_path_files_after": after.tmp_path_files,
+            **run_figures(elapsed, operations, rss_before, rss_after, sampler.peak, before, after),
         },
     )
     assert len(digests) == SMALL_OBJECTS
