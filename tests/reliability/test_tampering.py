@@ -39,6 +39,17 @@ class Stored:
     def crypto_values(self) -> Iterator[tuple[str, str]]:
         yield from ((k, v) for k, v in sorted(self.metadata.items()) if k in ALL_KEYS)
 
+    def with_changed_metadata(self, name: str, position: int) -> Stored:
+        """This object with one character of its metadata value ``name`` changed."""
+        changed = flipped(self.metadata[name].encode("ascii"), position).decode("ascii")
+        return replace(self, metadata={**self.metadata, name: changed})
+
+    def metadata_changes(self) -> Iterator[Stored]:
+        """This object with one character changed, for every character of every crypto metadata value."""
+        for name, value in self.crypto_values():
+            for position in range(len(value)):
+                yield self.with_changed_metadata(name, position)
+
 
 def read_stored(plain_s3: Any, key: str) -> Stored:
     response = plain_s3.get_object(Bucket=BUCKET, Key=key)
@@ -119,13 +130,10 @@ def test_every_byte_of_the_body(writer: Any, reader: Any, plain_s3: Any) -> None
 
 def test_every_byte_of_every_crypto_metadata_value(writer: Any, reader: Any, plain_s3: Any) -> None:
     original = put(writer, plain_s3, "k", b"a secret")
-    values = list(original.crypto_values())
-    assert values, "the object carries no crypto metadata"
-    for name, value in values:
-        for position in range(len(value)):
-            changed = flipped(value.encode("ascii"), position).decode("ascii")
-            write_stored(plain_s3, "k", replace(original, metadata={**original.metadata, name: changed}))
-            assert_get_refused(reader, "k")
+    assert list(original.crypto_values()), "the object carries no crypto metadata"
+    for changed in original.metadata_changes():
+        write_stored(plain_s3, "k", changed)
+        assert_get_refused(reader, "k")
 
 
 def test_every_byte_of_the_instruction_file(reader: Any, plain_s3: Any, keyring: s3crypt.KmsKeyring) -> None:
@@ -226,8 +234,7 @@ def test_downloads_refuse_tampering_and_leave_nothing(s3c: Any, plain_s3: Any, t
         write_stored(plain_s3, "big", replace(original, body=flipped(original.body, position)))
         assert_download_refused(s3c, "big", downloads)
     for name, value in original.crypto_values():
-        changed = flipped(value.encode("ascii"), len(value) // 2).decode("ascii")
-        write_stored(plain_s3, "big", replace(original, metadata={**original.metadata, name: changed}))
+        write_stored(plain_s3, "big", original.with_changed_metadata(name, len(value) // 2))
         assert_download_refused(s3c, "big", downloads)
 
 
@@ -235,11 +242,9 @@ def test_ranged_gets_refuse_altered_metadata(s3c: Any, reader: Any, plain_s3: An
     """A ranged get cannot authenticate the content (it has no tag), but every crypto metadata value it uses is
     still checked: the wrapped key by KMS and its context, the message id and commitment by key commitment."""
     original = put(s3c, plain_s3, "k", b"thirty-two bytes of plain text..")
-    for name, value in original.crypto_values():
-        for position in range(len(value)):
-            changed = flipped(value.encode("ascii"), position).decode("ascii")
-            write_stored(plain_s3, "k", replace(original, metadata={**original.metadata, name: changed}))
-            assert_get_refused(reader, "k", Range="bytes=3-20")
+    for changed in original.metadata_changes():
+        write_stored(plain_s3, "k", changed)
+        assert_get_refused(reader, "k", Range="bytes=3-20")
 
 
 def test_delayed_authentication_raises_by_the_end_of_the_body(
