@@ -126,10 +126,9 @@ class KmsKeyring(Keyring):
         try:
             response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context, KeyId=self.key_id)
         except (ClientError, BotoCoreError) as error:
-            advice = "check that this is the key the object was written with and that you may use it"
+            advice = _advice(error, "check that this is the key the object was written with and that you may use it")
             raise DecryptionError(
-                f"KMS could not decrypt the object's data key with key {self.key_id!r} ({_reason(error)}); "
-                + (_RETRY_LATER if _transient(error) else advice)
+                f"KMS could not decrypt the object's data key with key {self.key_id!r} ({_reason(error)}); {advice}"
             ) from error
         if missing := _missing(response, "Plaintext"):
             raise DecryptionError(
@@ -178,10 +177,9 @@ class KmsDiscoveryKeyring(KmsKeyring):
         try:
             response = self._client().decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)
         except (ClientError, BotoCoreError) as error:
-            advice = "check that you may use the key it was written with"
+            advice = _advice(error, "check that you may use the key it was written with")
             raise DecryptionError(
-                f"KMS could not decrypt the object's data key ({_reason(error)}); "
-                + (_RETRY_LATER if _transient(error) else advice)
+                f"KMS could not decrypt the object's data key ({_reason(error)}); {advice}"
             ) from error
         if missing := _missing(response, "KeyId", "Plaintext"):
             raise DecryptionError(f"KMS could not decrypt the object's data key ({missing}); {_RETRY_LATER}")
@@ -248,12 +246,15 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
-def _transient(error: Exception) -> bool:
-    """Whether KMS failed for the moment (throttled, unavailable, unreachable) rather than refused the request."""
+def _advice(error: Exception, otherwise: str) -> str:
+    """What to do after ``error``: try later if KMS failed for the moment (throttled, unavailable, unreachable),
+    else ``otherwise``, since KMS refused the request."""
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
-    return isinstance(error, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError))
+        transient = error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES or status >= 500
+    else:
+        transient = isinstance(error, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError))
+    return _RETRY_LATER if transient else otherwise
 
 
 def _reason(error: Exception) -> str:
