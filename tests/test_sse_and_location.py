@@ -16,6 +16,7 @@ import s3crypt
 from s3crypt.format.context import decode_json
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
+from tests.helpers import send_parts_and_complete
 
 MIB = 1024 * 1024
 PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
@@ -38,13 +39,7 @@ def test_sse_passes_through_every_write_and_reaches_the_caller(
     assert (got["ServerSideEncryption"], got["Body"].read()) == (sse["ServerSideEncryption"], b"layered")
 
     upload_id = s3c.create_multipart_upload(Bucket=BUCKET, Key="mp", **sse)["UploadId"]
-    etag = s3c.upload_part(Bucket=BUCKET, Key="mp", UploadId=upload_id, PartNumber=1, Body=b"p", IsLastPart=True)
-    s3c.complete_multipart_upload(
-        Bucket=BUCKET,
-        Key="mp",
-        UploadId=upload_id,
-        MultipartUpload={"Parts": [{"ETag": etag["ETag"], "PartNumber": 1}]},
-    )
+    send_parts_and_complete(s3c, BUCKET, "mp", upload_id, [b"p"])
     source = tmp_path / "f"
     source.write_bytes(os.urandom(6 * MIB))
     s3c.upload_file(str(source), BUCKET, "file", ExtraArgs=sse, Config=PARTS)

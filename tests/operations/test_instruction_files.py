@@ -13,6 +13,7 @@ from boto3.s3.transfer import TransferConfig
 import s3crypt
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
+from tests.helpers import send_parts_and_complete
 
 MIB = 1024 * 1024
 V3_OBJECT_KEYS = {"x-amz-c", "x-amz-d", "x-amz-i"}
@@ -60,13 +61,7 @@ def test_multipart_and_transfers_write_instruction_files(s3c: Any, plain_s3: Any
         s3c.download_file(BUCKET, key, str(target), Config=config)
         assert target.read_bytes() == source.read_bytes()
     upload_id = s3c.create_multipart_upload(Bucket=BUCKET, Key="low", InstructionFile=True)["UploadId"]
-    etag = s3c.upload_part(Bucket=BUCKET, Key="low", UploadId=upload_id, PartNumber=1, Body=b"x", IsLastPart=True)
-    s3c.complete_multipart_upload(
-        Bucket=BUCKET,
-        Key="low",
-        UploadId=upload_id,
-        MultipartUpload={"Parts": [{"ETag": etag["ETag"], "PartNumber": 1}]},
-    )
+    send_parts_and_complete(s3c, BUCKET, "low", upload_id, [b"x"])
     assert set(instruction_file(plain_s3, "low.instruction")[0]) == V3_FILE_KEYS
     assert s3c.get_object(Bucket=BUCKET, Key="low")["Body"].read() == b"x"
 
