@@ -44,8 +44,9 @@ _NOTHING_RELEASED = "nothing was written to the file object"
 class Arrivals:
     """Bytes ``[0, size)`` of an object, fetched in ranges by a pool of threads and written at their offsets in ``fd``.
 
-    A range cut short is fetched again from where it stopped, up to ``attempts`` times. :meth:`wait_beyond` tells
-    how far the bytes have arrived contiguously from the start; the first error of any range is raised there.
+    A range cut short is fetched again from where it stopped, up to ``num_download_attempts`` times in all.
+    :meth:`wait_beyond` tells how far the bytes have arrived contiguously from the start; the first error of any
+    range is raised there.
     """
 
     def __init__(self, get_range: GetRange, fd: int, size: int, config: TransferConfig) -> None:
@@ -136,14 +137,14 @@ class ArrivedReader:
     def __init__(self, arrivals: Arrivals, fd: int) -> None:
         self._arrivals = arrivals
         self._fd = fd
-        self.position = 0
+        self._position = 0
 
     def read(self, size: int = -1, /) -> bytes:
-        if self.position >= self._arrivals.size:
+        if self._position >= self._arrivals.size:
             return b""
-        available = self._arrivals.wait_beyond(self.position) - self.position
-        data = os.pread(self._fd, available if size < 0 else min(size, available), self.position)
-        self.position += len(data)
+        available = self._arrivals.wait_beyond(self._position) - self._position
+        data = os.pread(self._fd, available if size < 0 else min(size, available), self._position)
+        self._position += len(data)
         return data
 
 

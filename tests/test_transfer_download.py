@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -140,20 +142,31 @@ def test_a_tampered_download_fileobj_closes_its_spool(s3c: Any, plain_s3: Any, d
 
 
 class ReadSizes:
-    """Records the size of every read of a GetObject body."""
+    """Records the size of every read of a GetObject body, and how many reads were under way at once."""
 
     def __init__(self, client: Any) -> None:
         self.sizes: list[int] = []
+        self.most_at_once = 0
+        self._under_way = 0
+        self._lock = threading.Lock()
         client.meta.events.register("after-call.s3.GetObject", self.wrap)
 
     def wrap(self, parsed: Any, **_: Any) -> None:
         body = parsed["Body"]
-        sizes = self.sizes
+        reads = self
 
         class Recorded:
             def read(self, amount: int | None = None) -> bytes:
-                sizes.append(-1 if amount is None else amount)
-                return body.read(amount)  # type: ignore[no-any-return]
+                with reads._lock:
+                    reads.sizes.append(-1 if amount is None else amount)
+                    reads._under_way += 1
+                    reads.most_at_once = max(reads.most_at_once, reads._under_way)
+                time.sleep(0.002)  # long enough for the other threads' reads to overlap this one
+                try:
+                    return body.read(amount)  # type: ignore[no-any-return]
+                finally:
+                    with reads._lock:
+                        reads._under_way -= 1
 
             def close(self) -> None:
                 body.close()
@@ -161,10 +174,19 @@ class ReadSizes:
         parsed["Body"] = Recorded()
 
 
-def test_bodies_are_read_in_io_chunksize(s3c: Any, data: bytes) -> None:
+def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: Any, data: bytes) -> None:
     reads = ReadSizes(s3c)
     out = io.BytesIO()
-    s3c.download_fileobj(BUCKET, "big", out, Config=TransferConfig(io_chunksize=64 * 1024, max_io_queue=2))
+    config = TransferConfig(multipart_chunksize=5 * MIB, io_chunksize=256 * 1024, max_io_queue=2)
+    s3c.download_fileobj(BUCKET, "big", out, Config=config)
     assert out.getvalue() == data
-    assert max(reads.sizes) == 64 * 1024
+    assert max(reads.sizes) == 256 * 1024
     assert min(reads.sizes) > 0
+    assert reads.most_at_once == 2
+
+
+def test_reads_overlap_up_to_max_concurrency(s3c: Any, data: bytes) -> None:
+    """The counterpart of the test above: without a max_io_queue below it, the ranges' reads do overlap."""
+    reads = ReadSizes(s3c)
+    s3c.download_fileobj(BUCKET, "big", io.BytesIO(), Config=TransferConfig(multipart_chunksize=5 * MIB))
+    assert reads.most_at_once > 2
