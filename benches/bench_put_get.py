@@ -253,12 +253,12 @@ def server_command() -> list[str] | None:
     return None
 
 
-def rounds(pair: int) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    """The objects of one pair: each key with the (client, operation) steps that write it and then read it.
+def schedule(number: int) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """The objects of one round: each key with the (client, operation) steps that write it and then read it.
 
-    The client order alternates between pairs (A B C D, D C B A), among the readers of one object too.
+    The client order alternates between rounds (A B C D, D C B A), among the readers of one object too.
     """
-    order = CLIENTS if pair % 2 == 0 else CLIENTS[::-1]
+    order = CLIENTS if number % 2 == 0 else CLIENTS[::-1]
     for writer in order:
         for write, read in READ_AFTER.items():
             if write in MEASURED[writer]:
@@ -284,7 +284,7 @@ def run_rounds(bench: Bench, s3: Any, count: int) -> Samples:
     for number in range(count):
         nets = list(bench.endpoints) if number % 2 == 0 else list(bench.endpoints)[::-1]
         for net in nets:
-            for key, steps in rounds(number):
+            for key, steps in schedule(number):
                 for client, op in steps:
                     sample = run_child(bench.job(net, client, op, key))
                     if op == "download_file":
