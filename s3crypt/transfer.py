@@ -2,44 +2,33 @@
 
 Uploads above the multipart threshold send their parts concurrently: every part is encrypted with AES-CTR at
 its offset as it is sent, while GCM reads the plaintext once, in order, for the tag that ends the last part.
-Downloads fetch ranges of the ciphertext concurrently and decrypt them in order; ``download_file`` writes to a
-temporary file beside the target and renames it into place only once the tag has verified, and
-``download_fileobj`` releases nothing to the caller's file before the tag has verified.
+Downloads are in :mod:`s3crypt.transfer_download`.
 """
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import contextlib
 import io
 import os
-import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import IncompleteReadError
 from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
 from s3transfer.manager import TransferManager
-from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
 
 from s3crypt.crypto.streams import (
     CHUNK_SIZE,
-    DelayedAuthReader,
     EncryptingStream,
     GcmMessage,
-    Readable,
     check_plaintext_length,
-    plaintext_reader,
 )
 from s3crypt.errors import ConfigurationError, EncryptionError
 from s3crypt.format.context import validate_user_context
-from s3crypt.operations.get import object_cipher
-from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import RAW, encryption_context_for
 from s3crypt.operations.put import is_precomputed_checksum
+from s3crypt.transfer_download import Downloads
 
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
@@ -48,9 +37,6 @@ if TYPE_CHECKING:
 Callback = Callable[[int], Any] | None
 
 MAX_PARTS = 10_000
-_DOWNLOAD_RANGE = 4 * 1024 * 1024
-"""Ranges fetched ahead are held in memory until their turn: small ones keep that memory small."""
-_NOTHING_WRITTEN = "the download's temporary file was removed and the target left as it was"
 # Checksum values of the plaintext, and the settings of a full-object checksum, cannot describe the ciphertext.
 _UPLOAD_ARGS = frozenset(
     name
@@ -216,7 +202,7 @@ class Transfers:
         checksums = {name: value for name, value in response.items() if is_precomputed_checksum(name)}
         return {"ETag": response["ETag"], "PartNumber": number, **checksums}
 
-    # downloads
+    # downloads: s3crypt.transfer_download
 
     def download_file(
         self,
@@ -227,23 +213,8 @@ class Transfers:
         callback: Callback,
         config: TransferConfig | None,
     ) -> None:
-        target = os.fspath(filename)
-        directory, name = os.path.split(os.path.abspath(target))
-        with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
-            if cipher.suite.is_legacy:
-                reader = plaintext_reader(source, size, cipher, delayed=True, memory_limit=0)
-            else:  # decrypted into a temporary file that only a verified tag renames into place
-                reader = DelayedAuthReader(source, size, cipher, released=_NOTHING_WRITTEN)
-            temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.s3crypt")
-            try:
-                fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for boto3
-                with os.fdopen(fd, "wb") as out:
-                    _copy(reader, out, callback)  # the last read checks the tag
-                os.replace(temporary, target)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(temporary)
-                raise
+        args = _checked(extra_args, _DOWNLOAD_ARGS, "download")
+        Downloads(self._client, self._config).download_file(bucket, key, filename, args, callback, config)
 
     def download_fileobj(
         self,
@@ -254,92 +225,8 @@ class Transfers:
         callback: Callback,
         config: TransferConfig | None,
     ) -> None:
-        with self._ciphertext(bucket, key, extra_args, config) as (source, size, cipher):
-            reader = plaintext_reader(
-                source, size, cipher, delayed=False, memory_limit=self._config.decrypt_memory_limit
-            )
-            try:
-                _copy(reader, fileobj, callback)
-            finally:
-                reader.close()
-
-    @contextlib.contextmanager
-    def _ciphertext(
-        self, bucket: str, key: str, extra_args: Mapping[str, Any] | None, config: TransferConfig | None
-    ) -> Iterator[tuple[Readable, int, Any]]:
-        """The object's ciphertext as a stream of concurrent ranged GETs, its size and its content cipher."""
         args = _checked(extra_args, _DOWNLOAD_ARGS, "download")
-        context = encryption_context_for(self._config, args.pop("EncryptionContext", None), bucket, key)
-        suffix = take_suffix(args)
-        config = config or TransferConfig()
-        head = self._client.head_object(Bucket=bucket, Key=key, **args)
-        size: int = head["ContentLength"]
-        stored_metadata = completed(self._client, bucket, key, suffix, head.get("Metadata") or {})
-        cipher = object_cipher(self._config, stored_metadata, size, context)
-        get_args = {**args, "IfMatch": head["ETag"], RAW: True}
-        attempts = max(1, config.num_download_attempts)
-
-        def fetch(start: int, end: int) -> bytes:
-            # botocore retries a request, not the reading of its body: a range cut short is fetched again, as
-            # s3transfer does, up to num_download_attempts times.
-            attempt = 1
-            while True:
-                try:
-                    response = self._client.get_object(
-                        Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args
-                    )
-                    data: bytes = response["Body"].read()
-                    if len(data) != end - start:
-                        raise IncompleteReadError(actual_bytes=len(data), expected_bytes=end - start)
-                    return data
-                except S3_RETRYABLE_DOWNLOAD_ERRORS:
-                    if attempt == attempts:
-                        raise
-                    attempt += 1
-
-        multipart = size >= config.multipart_threshold
-        part_size = min(config.multipart_chunksize, _DOWNLOAD_RANGE) if multipart else max(size, 1)
-        source = _RangedSource(fetch, size, part_size, _concurrency(config))
-        try:
-            yield source, size, cipher
-        finally:
-            source.close()
-
-
-class _RangedSource:
-    """Bytes ``[0, size)`` of an object, fetched in ranges by a pool of threads and read in order.
-
-    At most ``concurrency`` ranges are held ahead of the reader, which bounds memory.
-    """
-
-    def __init__(self, fetch: Callable[[int, int], bytes], size: int, part_size: int, concurrency: int) -> None:
-        self._fetch = fetch
-        self._ranges = collections.deque((start, min(start + part_size, size)) for start in range(0, size, part_size))
-        self._pool = concurrent.futures.ThreadPoolExecutor(concurrency)
-        self._pending: collections.deque[concurrent.futures.Future[bytes]] = collections.deque()
-        self._window = concurrency
-        self._buffer = b""
-        self._offset = 0
-        self._fill()
-
-    def _fill(self) -> None:
-        while self._ranges and len(self._pending) < self._window:
-            start, end = self._ranges.popleft()
-            self._pending.append(self._pool.submit(self._fetch, start, end))
-
-    def read(self, size: int = -1, /) -> bytes:
-        if self._offset == len(self._buffer):
-            if not self._pending:
-                return b""
-            self._buffer, self._offset = self._pending.popleft().result(), 0
-            self._fill()
-        end = len(self._buffer) if size < 0 else min(self._offset + size, len(self._buffer))
-        data = self._buffer[self._offset : end] if self._offset or end < len(self._buffer) else self._buffer
-        self._offset = end
-        return data
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        Downloads(self._client, self._config).download_fileobj(bucket, key, fileobj, args, callback, config)
 
 
 def _checked(extra_args: Mapping[str, Any] | None, allowed: frozenset[str], direction: str) -> dict[str, Any]:
@@ -391,12 +278,6 @@ def _chunks_of(fileobj: IO[bytes], first: bytes, chunk_size: int) -> Iterator[tu
         if not following:
             return
         pending = following
-
-
-def _copy(reader: Any, out: IO[bytes], callback: Callback) -> None:
-    while chunk := reader.read(CHUNK_SIZE):
-        out.write(chunk)
-        _report(callback, len(chunk))
 
 
 def _report(callback: Callback, amount: int) -> None:
