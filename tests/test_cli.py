@@ -22,11 +22,13 @@ from click.testing import CliRunner
 
 import s3crypt
 from s3crypt import cli, demo
+from s3crypt.cli import errors
+from s3crypt.cli import progress as cli_progress
 from tests.conftest import BUCKET
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 CONTEXT_MISMATCH = "the EncryptionContext does not match the one the object was written with"
-BIG = 2 * cli.PROGRESS_MIN_BYTES
+BIG = 2 * cli_progress.PROGRESS_MIN_BYTES
 _LOADER = botocore.loaders.create_loader()
 
 
@@ -306,15 +308,15 @@ def test_an_interrupted_download_exits_130_and_leaves_no_file(
     source.write_bytes(b"x" * 300_000)
     assert run("cp", str(source), f"{s3}/f", "--kms-key-id", kms_key).code == 0
 
-    def interrupt(self: cli.Progress, amount: int) -> None:
+    def interrupt(self: cli_progress.Progress, amount: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.Progress, "update", interrupt)
+    monkeypatch.setattr(cli_progress.Progress, "update", interrupt)
     (tmp_path / "out").mkdir()
 
     outcome = run("cp", f"{s3}/f", str(tmp_path / "out" / "f"), "--kms-key-id", kms_key)
 
-    assert outcome.code == cli.EXIT_INTERRUPTED
+    assert outcome.code == errors.EXIT_INTERRUPTED
     assert outcome.err.strip() == "s3crypt: interrupted"
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -343,27 +345,27 @@ class FakeTerminal(io.StringIO):
 @pytest.mark.parametrize(
     ("stream", "total", "wanted"),
     [
-        (FakeTerminal(), cli.PROGRESS_MIN_BYTES, True),
-        (FakeTerminal(), cli.PROGRESS_MIN_BYTES - 1, False),
+        (FakeTerminal(), cli_progress.PROGRESS_MIN_BYTES, True),
+        (FakeTerminal(), cli_progress.PROGRESS_MIN_BYTES - 1, False),
         (io.StringIO(), BIG, False),
         (object(), BIG, False),
     ],
 )
 def test_progress_wanted_only_on_a_terminal_for_long_work(stream: Any, total: int, wanted: bool) -> None:
-    assert cli.progress_wanted(stream, total, cli.PROGRESS_MIN_BYTES) is wanted
+    assert cli_progress.progress_wanted(stream, total, cli_progress.PROGRESS_MIN_BYTES) is wanted
 
 
 def test_progress_wanted_on_a_closed_stream() -> None:
     stream = FakeTerminal()
     stream.close()
-    assert cli.progress_wanted(stream, BIG, 1) is False
+    assert cli_progress.progress_wanted(stream, BIG, 1) is False
 
 
 def test_the_bar_is_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
 
-    with cli.Progress(BIG, "upload 1 file") as progress:
+    with cli_progress.Progress(BIG, "upload 1 file") as progress:
         progress.update(BIG // 2)
         progress.echo("upload: a to s3://b/a")
         progress.update(BIG // 2)
@@ -379,7 +381,7 @@ def test_the_bar_is_not_drawn_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
 
-    with cli.Progress(BIG, "upload 1 file") as progress:
+    with cli_progress.Progress(BIG, "upload 1 file") as progress:
         progress.update(BIG)
 
     assert not progress.shown
@@ -472,7 +474,7 @@ def test_inspect_reads_every_golden_vector_without_a_key(s3: str, plain_s3: Any)
 
 def test_inspect_of_a_plain_object(s3: str, plain_s3: Any) -> None:
     plain_s3.put_object(Bucket=BUCKET, Key="plain", Body=b"hello")
-    assert_failed(run("inspect", f"{s3}/plain"), "the object is not client-side encrypted")
+    assert_failed(run("inspect", f"{s3}/plain"), f"{s3}/plain is not client-side encrypted")
 
 
 def test_inspect_of_a_missing_bucket_and_object(s3: str) -> None:

@@ -31,7 +31,8 @@ INTERRUPT_ON_FIRST_PROGRESS = textwrap.dedent(
     """
     import os, signal, sys
     from s3crypt import cli
-    cli.Progress.update = lambda self, amount: os.kill(os.getpid(), signal.SIGINT)
+    from s3crypt.cli import progress
+    progress.Progress.update = lambda self, amount: os.kill(os.getpid(), signal.SIGINT)
     sys.exit(cli.main(sys.argv[1:]))
     """
 )
