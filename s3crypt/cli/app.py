@@ -13,7 +13,11 @@ from s3crypt.cli.aws import Aws
 from s3crypt.cli.copying import cp
 from s3crypt.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NO_COMMAND, EXIT_OK, describe
 from s3crypt.cli.inspection import inspect
+from s3crypt.cli.listing import ls
+from s3crypt.cli.moving import mv
+from s3crypt.cli.removing import rm
 from s3crypt.cli.rewrapping import rewrap
+from s3crypt.cli.syncing import sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,7 +44,7 @@ def demo() -> int:
     return walkthrough.run()
 
 
-for _command in (cp, inspect, rewrap):
+for _command in (cp, inspect, ls, mv, rewrap, rm, sync):
     cli.add_command(_command)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,6 +18,9 @@ from s3crypt.cli.progress import Progress
 from s3crypt.cli.urls import S3Url, is_s3_url
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 
+STREAM = "-"
+"""SOURCE or DESTINATION meaning stdin or stdout."""
+
 
 @dataclass(frozen=True)
 class Copy:
@@ -29,9 +33,13 @@ class Copy:
     upload: bool
 
     def __str__(self) -> str:
+        return self.describe("upload" if self.upload else "download")
+
+    def describe(self, verb: str) -> str:
+        """``VERB: SOURCE to DESTINATION``, as ``aws s3`` reports each transfer."""
         if self.upload:
-            return f"upload: {self.local} to {self.remote}"
-        return f"download: {self.remote} to {self.local}"
+            return f"{verb}: {self.local} to {self.remote}"
+        return f"{verb}: {self.remote} to {self.local}"
 
     def run(self, client: Any, extra_args: Mapping[str, Any], callback: Callable[[int], None]) -> None:
         remote = self.remote
@@ -103,41 +111,63 @@ def plaintext_size(stored_size: int) -> int:
     return max(0, stored_size - GCM_TAG_LENGTH)
 
 
-def run_copies(client: Any, copies: Sequence[Copy], extra_args: Mapping[str, Any]) -> None:
-    """Run the copies in order under one progress bar; with several, a failure does not stop the others."""
+def run_copies(
+    client: Any,
+    copies: Sequence[Copy],
+    extra_args: Mapping[str, Any],
+    verb: str | None = None,
+    then: Callable[[Copy], None] | None = None,
+) -> None:
+    """Run the copies in order under one progress bar, each followed by ``then`` (``mv`` removes the source);
+    with several, a failure does not stop the others. ``verb`` names them in the output (``upload`` or
+    ``download`` by default)."""
     failed = 0
-    verb = "upload" if copies and copies[0].upload else "download"
+    verb = verb or ("upload" if copies and copies[0].upload else "download")
     label = f"{verb} {len(copies)} file{'s' if len(copies) != 1 else ''}"
     with Progress(sum(copy.size for copy in copies), label) as progress:
         for copy in copies:
             try:
                 copy.run(client, extra_args, progress.update)
+                if then is not None:
+                    then(copy)
             except TRANSFER_ERRORS as error:
                 if len(copies) == 1:
                     raise CliError(f"{copy.remote}: {describe(error)}") from error
                 failed += 1
                 progress.echo(f"s3crypt: failed: {copy.remote}: {describe(error)}", err=True)
             else:
-                progress.echo(str(copy))
+                progress.echo(copy.describe(verb))
     if failed:
         raise CliError(f"{failed} of {len(copies)} transfers failed")
+
+
+def key_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of the commands that encrypt or decrypt: the context, the KMS key and the format."""
+    options = [
+        context_option,
+        click.option("--kms-key-id", help="The KMS key that wraps the data keys (needed for uploads)."),
+        click.option(
+            "--kms-discovery", is_flag=True, help="Download with whichever KMS key wrapped each object's data key."
+        ),
+        click.option(
+            "--format",
+            "format_name",
+            type=click.Choice(sorted(UPLOAD_FORMATS)),
+            default="v3",
+            show_default=True,
+            help="The format of uploaded objects (v2 for readers without key commitment); downloads read both.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.command()
 @click.argument("source")
 @click.argument("destination")
 @click.option("--recursive", is_flag=True, help="Copy a directory tree to a prefix, or a prefix to a directory.")
-@context_option
-@click.option("--kms-key-id", help="The KMS key that wraps the data keys (needed for uploads).")
-@click.option("--kms-discovery", is_flag=True, help="Download with whichever KMS key wrapped each object's data key.")
-@click.option(
-    "--format",
-    "format_name",
-    type=click.Choice(sorted(UPLOAD_FORMATS)),
-    default="v3",
-    show_default=True,
-    help="The format of uploaded objects (v2 for readers without key commitment); downloads read both.",
-)
+@key_options
 @click.pass_obj
 def cp(
     aws: Aws,
@@ -151,21 +181,52 @@ def cp(
 ) -> int:
     """Encrypt local files into S3, or decrypt objects out of it.
 
-    One of SOURCE and DESTINATION is s3://BUCKET/KEY, the other a local path. With --recursive a directory tree
-    is mirrored under s3://BUCKET/PREFIX (taken as the folder PREFIX/), and back.
+    One of SOURCE and DESTINATION is s3://BUCKET/KEY, the other a local path, or - for stdin or stdout. With
+    --recursive a directory tree is mirrored under s3://BUCKET/PREFIX (taken as the folder PREFIX/), and back.
+    """
+    extra_args = {"EncryptionContext": encryption_context} if encryption_context else {}
+    client, copies = plan(aws, source, destination, recursive, (kms_key_id, kms_discovery, format_name))
+    if copies is None:
+        copy_stream(client, source, destination, extra_args)
+    else:
+        run_copies(client, copies, extra_args)
+    return EXIT_OK
+
+
+def plan(
+    aws: Aws, source: str, destination: str, recursive: bool, keys: tuple[str | None, bool, str]
+) -> tuple[Any, list[Copy] | None]:
+    """The client for a ``cp`` or ``mv`` and its copies (None for ``-``, stdin or stdout).
+
+    ``keys`` are ``--kms-key-id``, ``--kms-discovery`` and ``--format``.
     """
     if is_s3_url(source) == is_s3_url(destination):
         raise CliError(
-            "cp copies between a local path and an s3:// URL: exactly one of SOURCE and DESTINATION is s3://"
+            "copies go between a local path and an s3:// URL: exactly one of SOURCE and DESTINATION is s3://"
         )
-    extra_args = {"EncryptionContext": encryption_context} if encryption_context else {}
+    kms_key_id, kms_discovery, format_name = keys
+    stream = STREAM in (source, destination)
+    if stream and recursive:
+        raise CliError("--recursive copies trees, not stdin or stdout ('-')")
     if is_s3_url(destination):
         if kms_discovery or not kms_key_id:
             raise CliError("uploading needs --kms-key-id KEY (a discovery keyring cannot encrypt)")
         client = aws.encrypting_s3(aws.kms_keyring(kms_key_id), UPLOAD_FORMATS[format_name])
-        copies = plan_uploads(Path(source), S3Url.parse(destination), recursive)
-    else:
-        client = aws.encrypting_s3(aws.decrypting_keyring(kms_key_id, kms_discovery), READ_OPTIONS)
-        copies = plan_downloads(client, S3Url.parse(source), destination, recursive)
-    run_copies(client, copies, extra_args)
-    return EXIT_OK
+        return client, None if stream else plan_uploads(Path(source), S3Url.parse(destination), recursive)
+    client = aws.encrypting_s3(aws.decrypting_keyring(kms_key_id, kms_discovery), READ_OPTIONS)
+    return client, None if stream else plan_downloads(client, S3Url.parse(source), destination, recursive)
+
+
+def copy_stream(client: Any, source: str, destination: str, extra_args: Mapping[str, Any]) -> None:
+    """Upload stdin to an object, or download an object to stdout (only once it is authenticated)."""
+    if source == STREAM:
+        url = S3Url.parse(destination)
+        stdin = sys.stdin.buffer
+        client.upload_fileobj(stdin, url.bucket, url.object_key(), ExtraArgs=dict(extra_args))
+        return
+    url = S3Url.parse(source)
+    url.object_key()
+    head(client, url)  # a missing bucket or object is reported as such
+    stdout = sys.stdout.buffer
+    client.download_fileobj(url.bucket, url.key, stdout, ExtraArgs=dict(extra_args))
+    stdout.flush()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -18,7 +19,11 @@ from s3crypt.errors import NotEncryptedError
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
 from s3crypt.format.context import RESERVED_KEY
+from s3crypt.format.metadata import EncryptedDataKey
 from s3crypt.operations import instruction
+
+LEGACY_KMS_KEY_ID = "kms_cmk_id"
+"""The material description entry of a V1 ``kms`` object that names its KMS key."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,9 @@ class Inspection:
     plaintext_size: int | None
     stored_size: int
     instruction_file: S3Url | None
+    key_id: str | None = None
+    """The KMS key that wrapped the data key, where the metadata names it (V1 ``kms``) or KMS said so."""
+    data_key: EncryptedDataKey | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +55,7 @@ class Inspection:
             "plaintext_size": self.plaintext_size,
             "stored_size": self.stored_size,
             "instruction_file": str(self.instruction_file) if self.instruction_file else None,
+            "key_id": self.key_id,
         }
 
     def rows(self) -> list[tuple[str, str]]:
@@ -63,7 +72,14 @@ class Inspection:
             ("plaintext size", "unknown" if self.plaintext_size is None else f"{self.plaintext_size} bytes"),
             ("stored size", f"{self.stored_size} bytes"),
             ("instruction file", str(self.instruction_file) if self.instruction_file else "none"),
+            *([("key id", self.key_id)] if self.key_id else []),
         ]
+
+    def text(self) -> list[str]:
+        """The lines ``inspect`` prints: the URL, then one aligned row a property."""
+        rows = self.rows()
+        width = max(len(label) for label, _ in rows) + 2
+        return [str(self.url), *(f"  {label:<{width}}{value}" for label, value in rows)]
 
 
 def _dict_or_none(mapping: Mapping[str, str] | None) -> dict[str, str] | None:
@@ -101,7 +117,27 @@ def describe_envelope(client: Any, url: S3Url, response: Mapping[str, Any]) -> I
         plaintext_size=envelope.plaintext_length if envelope.suite.is_legacy else plaintext_size(size),
         stored_size=size,
         instruction_file=url.child(url.key + suffix) if instruction_format.needed(object_metadata) else None,
+        key_id=description.get(LEGACY_KMS_KEY_ID)
+        if envelope.data_key.wrapping_algorithm == metadata.LEGACY_KMS
+        else None,
+        data_key=envelope.data_key,
     )
+
+
+def checked_key_id(kms: Any, inspection: Inspection) -> str:
+    """The KMS key that wrapped the object's data key, as one KMS ``Decrypt`` reports it.
+
+    The data key KMS returns is dropped at once: only the key id is kept.
+    """
+    data_key = inspection.data_key
+    if data_key is None or data_key.wrapping_algorithm not in {metadata.KMS_CONTEXT, metadata.LEGACY_KMS}:
+        wrapping = inspection.wrapping_algorithm
+        raise CliError(
+            f"--check asks KMS which key wrapped the data key, but {inspection.url} is wrapped with {wrapping}"
+        )
+    response = kms.decrypt(CiphertextBlob=data_key.ciphertext, EncryptionContext=dict(data_key.description))
+    key_id: str = response["KeyId"]
+    return key_id
 
 
 def format_version(suite: AlgorithmSuite, stored: Mapping[str, str]) -> str:
@@ -114,14 +150,20 @@ def format_version(suite: AlgorithmSuite, stored: Mapping[str, str]) -> str:
 @click.command()
 @click.argument("url")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--check", is_flag=True, help="Ask KMS (one Decrypt) which key wrapped the data key, and show its id.")
 @click.pass_obj
-def inspect(aws: Aws, url: str, as_json: bool) -> int:
-    """Show how the object at s3://BUCKET/KEY is encrypted (no key is needed)."""
+def inspect(aws: Aws, url: str, as_json: bool, check: bool) -> int:
+    """Show how the object at s3://BUCKET/KEY is encrypted (no key is needed).
+
+    With --check, one KMS Decrypt of the wrapped data key proves that the caller may unwrap it and reports the
+    KMS key that wrapped it; the data key itself is discarded.
+    """
     inspection = inspect_object(aws.reading_s3(), S3Url.parse(url))
+    if check:
+        inspection = dataclasses.replace(inspection, key_id=checked_key_id(aws.kms, inspection))
     if as_json:
         click.echo(json.dumps(inspection.as_json(), indent=2))
         return EXIT_OK
-    click.echo(str(inspection.url))
-    for label, value in inspection.rows():
-        click.echo(f"  {label:<20}{value}")
+    for line in inspection.text():
+        click.echo(line)
     return EXIT_OK

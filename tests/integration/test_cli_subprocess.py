@@ -170,6 +170,7 @@ def test_inspect_rewrap_and_read_under_the_new_key(
         "plaintext_size": 8,
         "stored_size": 24,
         "instruction_file": None,
+        "key_id": None,
     }
     assert rewrapped.returncode == 0, rewrapped.stderr
     assert rewrapped.stdout.splitlines() == [
@@ -251,6 +252,55 @@ def test_ctrl_c_exits_130_and_leaves_no_file(
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip() == "s3crypt: interrupted"
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_stdin_to_stdout_through_s3(endpoint: str, bucket: str, http_key: str, http_plain: Any) -> None:
+    data = os.urandom(100_000)
+    context = ["--kms-key-id", http_key, "--encryption-context", "a=1"]
+
+    up = subprocess.run(
+        s3crypt_cli(endpoint, "cp", "-", f"s3://{bucket}/piped", *context),
+        input=data,
+        capture_output=True,
+        env=environment(),
+        timeout=TIMEOUT,
+        check=False,
+    )
+    down = subprocess.run(
+        s3crypt_cli(endpoint, "cp", f"s3://{bucket}/piped", "-", *context),
+        capture_output=True,
+        env=environment(),
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    assert (up.returncode, up.stdout, up.stderr) == (0, b"", b"")
+    assert (down.returncode, down.stderr) == (0, b"")
+    assert down.stdout == data
+    assert http_plain.get_object(Bucket=bucket, Key="piped")["Body"].read() != data
+
+
+def test_sync_ls_mv_rm(endpoint: str, bucket: str, http_key: str, http_plain: Any, tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "tree")
+    http_plain.put_object(Bucket=bucket, Key="backup/plain.txt", Body=b"plain")
+    key = ["--kms-key-id", http_key]
+
+    synced = run(endpoint, "sync", "--exclude", "*.bin", str(tmp_path / "tree"), f"s3://{bucket}/backup", *key)
+    listed = run(endpoint, "ls", "--recursive", "--json", f"s3://{bucket}/backup")
+    moved = run(endpoint, "mv", f"s3://{bucket}/backup/top.txt", str(tmp_path / "top.txt"), *key)
+    removed = run(endpoint, "rm", "--recursive", f"s3://{bucket}/backup")
+
+    assert (synced.returncode, synced.stderr) == (0, ""), synced.stderr
+    assert len(synced.stdout.splitlines()) == len(files) - 1
+    assert listed.returncode == 0, listed.stderr
+    formats = {item["key"]: (item["format"], item["size"]) for item in map(json.loads, listed.stdout.splitlines())}
+    expected = {f"backup/{name}": ("V3", len(data)) for name, data in files.items() if not name.endswith(".bin")}
+    assert formats == {**expected, "backup/plain.txt": ("plain", 5)}
+    assert moved.returncode == 0, moved.stderr
+    assert (tmp_path / "top.txt").read_bytes() == files["top.txt"]
+    assert removed.returncode == 0, removed.stderr
+    assert len(removed.stdout.splitlines()) == len(files) - 1
+    assert http_plain.list_objects_v2(Bucket=bucket).get("Contents", []) == []
 
 
 def test_demo() -> None:

@@ -11,92 +11,21 @@ import base64
 import io
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import botocore.loaders
-import botocore.session
 import pytest
-from click.testing import CliRunner
 
 import s3crypt
 from s3crypt import cli, demo
 from s3crypt.cli import errors
 from s3crypt.cli import progress as cli_progress
+from tests.cli.support import Outcome, assert_failed, make_tree, read_tree, run
 from tests.conftest import BUCKET
 
-VECTORS = Path(__file__).resolve().parent / "vectors"
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 CONTEXT_MISMATCH = "the EncryptionContext does not match the one the object was written with"
 BIG = 2 * cli_progress.PROGRESS_MIN_BYTES
-_LOADER = botocore.loaders.create_loader()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-def run(*args: str) -> Outcome:
-    """Run ``s3crypt ARGS`` through ``cli.main`` with CliRunner's captured (non-TTY) streams."""
-    runner = CliRunner()
-    with runner.isolation() as (out, err, _):
-        code = cli.main(list(args))
-        sys.stdout.flush()
-        sys.stderr.flush()
-    return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
-
-
-def assert_failed(outcome: Outcome, message: str) -> None:
-    """Exit status 1 with one line on stderr that contains ``message``, no traceback and nothing on stdout."""
-    assert outcome.code == 1, outcome
-    assert outcome.err.startswith("s3crypt: error: "), outcome.err
-    assert outcome.err.count("\n") == 1, outcome.err
-    assert message in outcome.err
-    assert outcome.out == ""
-
-
-def make_tree(root: Path) -> dict[str, bytes]:
-    """A small directory tree (nested, an empty file, a non-ASCII name); its files by relative path."""
-    files = {
-        "a.txt": b"alpha\n",
-        "empty": b"",
-        "sub/b.bin": bytes(range(256)) * 10,
-        "sub/deeper/c.txt": b"gamma",
-        "sub/\u00e9t\u00e9.txt": "\u00e9t\u00e9".encode(),
-    }
-    for name, data in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return files
-
-
-def read_tree(root: Path) -> dict[str, bytes]:
-    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
-
-
-@pytest.fixture(autouse=True)
-def _shared_service_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every CLI run builds a new boto3 session, which would parse the service models again (0.2 s each run).
-
-    Share one loader between them, as the sessions of one long-lived process could.
-    """
-    monkeypatch.setattr(botocore.session, "create_loader", lambda *_, **__: _LOADER)
-
-
-@pytest.fixture
-def s3(plain_s3: Any, kms_key: str) -> str:
-    """``s3://BUCKET`` in the mocked AWS, with ``plain_s3`` and ``kms_key`` set up."""
-    return f"s3://{BUCKET}"
-
-
-@pytest.fixture
-def other_key(kms: Any) -> str:
-    key_id: str = kms.create_key(Description="another key")["KeyMetadata"]["KeyId"]
-    return key_id
 
 
 # cp
@@ -428,6 +357,7 @@ def test_inspect_json_of_an_object_with_an_instruction_file(s3: str, keyring: An
         "plaintext_size": 3,
         "stored_size": 19,
         "instruction_file": f"{s3}/k.instruction",
+        "key_id": None,
     }
 
 
