@@ -14,7 +14,7 @@ import click
 from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws, head, list_objects
 from s3crypt.cli.errors import EXIT_OK, TRANSFER_ERRORS, CliError, describe
 from s3crypt.cli.options import context_option
-from s3crypt.cli.progress import Progress
+from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.urls import S3Url, is_s3_url
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 
@@ -37,9 +37,12 @@ class Copy:
 
     def describe(self, verb: str) -> str:
         """``VERB: SOURCE to DESTINATION``, as ``aws s3`` reports each transfer."""
-        if self.upload:
-            return f"{verb}: {self.local} to {self.remote}"
-        return f"{verb}: {self.remote} to {self.local}"
+        source, destination = self.ends()
+        return f"{verb}: {source} to {destination}"
+
+    def ends(self) -> tuple[str, str]:
+        """The source and the destination."""
+        return (str(self.local), str(self.remote)) if self.upload else (str(self.remote), str(self.local))
 
     def run(self, client: Any, extra_args: Mapping[str, Any], callback: Callable[[int], None]) -> None:
         remote = self.remote
@@ -124,8 +127,9 @@ def run_copies(
     failed = 0
     verb = verb or ("upload" if copies and copies[0].upload else "download")
     label = f"{verb} {len(copies)} file{'s' if len(copies) != 1 else ''}"
-    with Progress(sum(copy.size for copy in copies), label) as progress:
+    with Progress(sum(copy.size for copy in copies), label, items=len(copies)) as progress:
         for copy in copies:
+            progress.start(copy.ends()[0], copy.size)
             try:
                 copy.run(client, extra_args, progress.update)
                 if then is not None:
@@ -134,9 +138,9 @@ def run_copies(
                 if len(copies) == 1:
                     raise CliError(f"{copy.remote}: {describe(error)}") from error
                 failed += 1
-                progress.echo(f"s3crypt: failed: {copy.remote}: {describe(error)}", err=True)
+                progress.report(verb, str(copy.remote), error=describe(error))
             else:
-                progress.echo(copy.describe(verb))
+                progress.report(verb, *copy.ends())
     if failed:
         raise CliError(f"{failed} of {len(copies)} transfers failed")
 
@@ -168,6 +172,7 @@ def key_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("destination")
 @click.option("--recursive", is_flag=True, help="Copy a directory tree to a prefix, or a prefix to a directory.")
 @key_options
+@output_options
 @click.pass_obj
 def cp(
     aws: Aws,

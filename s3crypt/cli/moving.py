@@ -9,6 +9,7 @@ import click
 from s3crypt.cli.aws import Aws
 from s3crypt.cli.copying import Copy, key_options, plan, run_copies
 from s3crypt.cli.errors import EXIT_OK, CliError
+from s3crypt.cli.progress import output_options
 
 
 def remove_source(client: Any) -> Any:
@@ -29,6 +30,7 @@ def remove_source(client: Any) -> Any:
 @click.argument("destination")
 @click.option("--recursive", is_flag=True, help="Move a directory tree to a prefix, or a prefix to a directory.")
 @key_options
+@output_options
 @click.pass_obj
 def mv(
     aws: Aws,

@@ -10,6 +10,7 @@ import click
 from s3crypt.cli.aws import Aws
 from s3crypt.cli.errors import EXIT_OK, CliError
 from s3crypt.cli.listing import list_entries
+from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.urls import S3Url
 
 DELETE_BATCH = 1000
@@ -40,6 +41,7 @@ def keys_to_remove(client: Any, location: S3Url, recursive: bool) -> list[str]:
 @click.argument("url")
 @click.option("--recursive", is_flag=True, help="Delete every object under the prefix (taken as a folder).")
 @click.option("--dryrun", is_flag=True, help="Show what would be deleted, and delete nothing.")
+@output_options
 @click.pass_obj
 def rm(aws: Aws, url: str, recursive: bool, dryrun: bool) -> int:
     """Delete objects and their instruction files (<key>.instruction).
@@ -50,12 +52,10 @@ def rm(aws: Aws, url: str, recursive: bool, dryrun: bool) -> int:
     client = aws.reading_s3()
     keys = keys_to_remove(client, location, recursive)
     failed = {} if dryrun else delete_objects(client, location.bucket, keys)
-    for key in keys:
-        where = location.child(key)
-        if key in failed:
-            click.echo(f"s3crypt: failed: {where}: {failed[key]}", err=True)
-        else:
-            click.echo(f"{'(dryrun) ' if dryrun else ''}delete: {where}")
+    with Progress(0, "delete") as progress:
+        for key in keys:
+            action = "(dryrun) delete" if dryrun else "delete"
+            progress.report(action, str(location.child(key)), error=failed.get(key))
     if failed:
         raise CliError(f"{len(failed)} of {len(keys)} deletes failed")
     return EXIT_OK

@@ -11,7 +11,7 @@ import click
 from s3crypt.cli.aws import READ_OPTIONS, Aws, head, list_objects
 from s3crypt.cli.errors import EXIT_OK, TRANSFER_ERRORS, CliError, describe
 from s3crypt.cli.options import context_option
-from s3crypt.cli.progress import PROGRESS_MIN_OBJECTS, Progress
+from s3crypt.cli.progress import PROGRESS_MIN_OBJECTS, Progress, output_options
 from s3crypt.cli.urls import S3Url
 from s3crypt.errors import NotEncryptedError
 from s3crypt.keyrings.kms import KmsKeyring
@@ -47,16 +47,17 @@ def rewrap_objects(
                 )
             except NotEncryptedError:
                 tally.skipped += 1
-                progress.echo(f"skip: {url} (not encrypted)")
+                progress.report("skip", f"{url} (not encrypted)")
             except TRANSFER_ERRORS as error:
                 if len(keys) == 1:
                     raise CliError(f"{url}: {describe(error)}") from error
                 tally.failed += 1
-                progress.echo(f"s3crypt: failed: {url}: {describe(error)}", err=True)
+                progress.report("rewrap", str(url), error=describe(error))
             else:
                 tally.rotated += 1
-                progress.echo(f"rewrap: {url}")
+                progress.report("rewrap", str(url))
             progress.update(1)
+        progress.summary(str(tally), rotated=tally.rotated, skipped=tally.skipped, failed=tally.failed)
     return tally
 
 
@@ -68,6 +69,7 @@ def rewrap_objects(
     "--old-kms-key-id", help="The KMS key the data keys are wrapped under now (by default, whichever key it is)."
 )
 @context_option
+@output_options
 @click.pass_obj
 def rewrap(
     aws: Aws,
@@ -92,7 +94,6 @@ def rewrap(
         head(client, location)  # a missing bucket or object is reported as such
         keys = [key]
     tally = rewrap_objects(client, location.bucket, keys, aws.kms_keyring(kms_key_id), encryption_context)
-    click.echo(str(tally))
     if tally.failed:
         raise CliError(f"{tally.failed} of {len(keys)} objects were not rewrapped")
     return EXIT_OK

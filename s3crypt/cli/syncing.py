@@ -19,6 +19,7 @@ from s3crypt.cli.aws import Aws
 from s3crypt.cli.copying import Copy, files_under, key_options, local_path, plan, run_copies
 from s3crypt.cli.errors import EXIT_OK, CliError
 from s3crypt.cli.listing import Listed, describe_entries, list_entries
+from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.removing import delete_objects
 from s3crypt.cli.urls import S3Url, is_s3_url
 
@@ -131,6 +132,7 @@ def keep_modification_time(items: dict[str, float]) -> Any:
 @click.option("--include", multiple=True, metavar="PATTERN", help="Take back the paths that match (repeatable).")
 @click.option("--dryrun", is_flag=True, help="Show what would be copied and deleted, and do nothing.")
 @key_options
+@output_options
 @click.pass_context
 def sync(
     ctx: click.Context,
@@ -160,10 +162,11 @@ def sync(
         todo = plan_download_sync(client, S3Url.parse(source), Path(destination), filters)
     deletions = todo.deletions if delete else []
     if dryrun:
-        for copy in todo.copies:
-            click.echo(f"(dryrun) {copy}")
-        for target in deletions:
-            click.echo(f"(dryrun) delete: {_shown(destination, target)}")
+        with Progress(0, "sync") as progress:
+            for copy in todo.copies:
+                progress.report("(dryrun) " + ("upload" if copy.upload else "download"), *copy.ends())
+            for target in deletions:
+                progress.report("(dryrun) delete", _shown(destination, target))
         return EXIT_OK
     extra_args = {"EncryptionContext": encryption_context} if encryption_context else {}
     if todo.copies:
@@ -186,5 +189,6 @@ def _delete(client: Any, destination: str, targets: list[str]) -> None:
     else:
         for target in targets:
             Path(target).unlink()
-    for target in targets:
-        click.echo(f"delete: {_shown(destination, target)}")
+    with Progress(0, "delete") as progress:
+        for target in targets:
+            progress.report("delete", _shown(destination, target))

@@ -290,22 +290,6 @@ def test_progress_wanted_on_a_closed_stream() -> None:
     assert cli_progress.progress_wanted(stream, BIG, 1) is False
 
 
-def test_the_bar_is_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    terminal = FakeTerminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-
-    with cli_progress.Progress(BIG, "upload 1 file") as progress:
-        progress.update(BIG // 2)
-        progress.echo("upload: a to s3://b/a")
-        progress.update(BIG // 2)
-
-    drawn = terminal.getvalue()
-    assert "upload 1 file" in drawn
-    assert " 50%" in drawn
-    assert "100%" in drawn
-    assert capsys.readouterr().out == "upload: a to s3://b/a\n"
-
-
 def test_the_bar_is_not_drawn_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
