@@ -11,7 +11,7 @@ import click
 from s3crypt import __version__
 from s3crypt.cli.aws import Aws
 from s3crypt.cli.copying import cp
-from s3crypt.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NO_COMMAND, EXIT_OK, describe
+from s3crypt.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, describe
 from s3crypt.cli.inspection import inspect
 from s3crypt.cli.listing import ls
 from s3crypt.cli.moving import mv
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = cli.main(args, prog_name="s3crypt", standalone_mode=False, obj=aws)
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.ctx.get_help())
-        return EXIT_NO_COMMAND
+        return EXIT_USAGE
     except (click.Abort, KeyboardInterrupt):
         if aws.debug:
             traceback.print_exc()
@@ -64,10 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except click.UsageError as error:
         _report_error(_usage_message(error))
-        return EXIT_FAILURE
+        return EXIT_USAGE
     except click.ClickException as error:
         _report_error(" ".join(error.format_message().split()))
         return EXIT_FAILURE
+    except CliError as error:
+        if aws.debug:
+            traceback.print_exc()
+        _report_error(describe(error))
+        return error.exit_code
     except Exception as error:
         if aws.debug:
             traceback.print_exc()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import boto3.session
 from botocore.exceptions import ClientError
 
-from s3crypt.cli.errors import CliError, status_of
+from s3crypt.cli.errors import CliError, CliUsageError, status_of
 from s3crypt.cli.urls import S3Url
 from s3crypt.client import Session
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
@@ -71,11 +71,13 @@ class Aws:
     def decrypting_keyring(self, kms_key_id: str | None, discovery: bool) -> KmsKeyring:
         """The keyring of ``--kms-key-id`` or of ``--kms-discovery``: exactly one is needed to decrypt."""
         if discovery and kms_key_id:
-            raise CliError("give either --kms-key-id or --kms-discovery, not both")
+            raise CliUsageError("give either --kms-key-id or --kms-discovery, not both")
         if discovery:
             return self.discovery_keyring()
         if not kms_key_id:
-            raise CliError("decrypting needs --kms-key-id KEY (or --kms-discovery to use whichever key wrapped it)")
+            raise CliUsageError(
+                "decrypting needs --kms-key-id KEY (or --kms-discovery to use whichever key wrapped it)"
+            )
         return self.kms_keyring(kms_key_id)
 
 

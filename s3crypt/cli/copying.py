@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws, head, list_objects
-from s3crypt.cli.errors import EXIT_OK, TRANSFER_ERRORS, CliError, describe
+from s3crypt.cli.errors import EXIT_OK, TRANSFER_ERRORS, CliError, CliUsageError, describe
 from s3crypt.cli.options import context_option
 from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.urls import S3Url, is_s3_url
@@ -59,13 +59,13 @@ def plan_uploads(source: Path, destination: S3Url, recursive: bool) -> list[Copy
     """The files to upload: ``source``, or with ``recursive`` every file under it, mirrored under the prefix."""
     if recursive:
         if not source.is_dir():
-            raise CliError(f"not a directory: {source} (--recursive copies a directory tree)")
+            raise CliUsageError(f"not a directory: {source} (--recursive copies a directory tree)")
         return [
             Copy(path, destination.child(destination.folder + relative), size, upload=True)
             for path, relative, size in files_under(source)
         ]
     if source.is_dir():
-        raise CliError(f"{source} is a directory; add --recursive to copy its tree")
+        raise CliUsageError(f"{source} is a directory; add --recursive to copy its tree")
     if not source.is_file():
         raise CliError(f"no such file: {source}")
     key = destination.key if destination.key and not destination.key.endswith("/") else destination.key + source.name
@@ -206,16 +206,16 @@ def plan(
     ``keys`` are ``--kms-key-id``, ``--kms-discovery`` and ``--format``.
     """
     if is_s3_url(source) == is_s3_url(destination):
-        raise CliError(
+        raise CliUsageError(
             "copies go between a local path and an s3:// URL: exactly one of SOURCE and DESTINATION is s3://"
         )
     kms_key_id, kms_discovery, format_name = keys
     stream = STREAM in (source, destination)
     if stream and recursive:
-        raise CliError("--recursive copies trees, not stdin or stdout ('-')")
+        raise CliUsageError("--recursive copies trees, not stdin or stdout ('-')")
     if is_s3_url(destination):
         if kms_discovery or not kms_key_id:
-            raise CliError("uploading needs --kms-key-id KEY (a discovery keyring cannot encrypt)")
+            raise CliUsageError("uploading needs --kms-key-id KEY (a discovery keyring cannot encrypt)")
         client = aws.encrypting_s3(aws.kms_keyring(kms_key_id), UPLOAD_FORMATS[format_name])
         return client, None if stream else plan_uploads(Path(source), S3Url.parse(destination), recursive)
     client = aws.encrypting_s3(aws.decrypting_keyring(kms_key_id, kms_discovery), READ_OPTIONS)

@@ -8,16 +8,29 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from s3crypt.errors import S3CryptError
 
+# As the s3 commands of the AWS CLI v2.
 EXIT_OK = 0
 EXIT_FAILURE = 1
-EXIT_NO_COMMAND = 2
+"""A transfer, or the command, failed."""
+EXIT_SKIPPED = 2
+"""Some objects were skipped (for example not encrypted), and everything else was done."""
 EXIT_INTERRUPTED = 130
+EXIT_USAGE = 252
+"""The command line is wrong: an unknown option, a missing argument, options that do not go together."""
 TRANSFER_ERRORS = (S3CryptError, ClientError, BotoCoreError, OSError)
 """What one object's transfer or rewrap may raise without stopping the others."""
 
 
 class CliError(Exception):
     """A failure the command line reports as one line on stderr."""
+
+    exit_code = EXIT_FAILURE
+
+
+class CliUsageError(CliError):
+    """A command line that cannot be run as written."""
+
+    exit_code = EXIT_USAGE
 
 
 def describe(error: BaseException) -> str:

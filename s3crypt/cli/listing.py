@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from s3crypt.cli.aws import Aws
-from s3crypt.cli.errors import EXIT_OK, CliError
+from s3crypt.cli.errors import EXIT_OK, CliUsageError
 from s3crypt.cli.inspection import describe_envelope
 from s3crypt.cli.urls import S3Url, is_s3_url
 from s3crypt.format import instruction as instruction_format
@@ -160,7 +160,7 @@ def ls(aws: Aws, url: str | None, recursive: bool, long: bool, human_readable: b
             click.echo(json.dumps({"bucket": bucket["Name"]}) if as_json else f"{created} {bucket['Name']}")
         return EXIT_OK
     if not is_s3_url(url):
-        raise CliError(f"{url!r} is not an s3:// URL")
+        raise CliUsageError(f"{url!r} is not an s3:// URL")
     location = S3Url.parse(url)
     client = aws.reading_s3()
     listing = list_entries(client, location.bucket, location.key, "" if recursive else "/")

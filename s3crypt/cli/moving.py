@@ -8,7 +8,7 @@ import click
 
 from s3crypt.cli.aws import Aws
 from s3crypt.cli.copying import Copy, key_options, plan, run_copies
-from s3crypt.cli.errors import EXIT_OK, CliError
+from s3crypt.cli.errors import EXIT_OK, CliUsageError
 from s3crypt.cli.progress import output_options
 
 
@@ -49,7 +49,7 @@ def mv(
     """
     client, copies = plan(aws, source, destination, recursive, (kms_key_id, kms_discovery, format_name))
     if copies is None:
-        raise CliError("mv moves files and objects; use cp for stdin or stdout ('-')")
+        raise CliUsageError("mv moves files and objects; use cp for stdin or stdout ('-')")
     extra_args = {"EncryptionContext": encryption_context} if encryption_context else {}
     run_copies(client, copies, extra_args, verb="move", then=remove_source(client))
     return EXIT_OK

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from s3crypt.cli.aws import READ_OPTIONS, Aws, head, list_objects
-from s3crypt.cli.errors import EXIT_OK, TRANSFER_ERRORS, CliError, describe
+from s3crypt.cli.errors import EXIT_OK, EXIT_SKIPPED, TRANSFER_ERRORS, CliError, describe
 from s3crypt.cli.options import context_option
 from s3crypt.cli.progress import PROGRESS_MIN_OBJECTS, Progress, output_options
 from s3crypt.cli.urls import S3Url
@@ -96,4 +96,4 @@ def rewrap(
     tally = rewrap_objects(client, location.bucket, keys, aws.kms_keyring(kms_key_id), encryption_context)
     if tally.failed:
         raise CliError(f"{tally.failed} of {len(keys)} objects were not rewrapped")
-    return EXIT_OK
+    return EXIT_SKIPPED if tally.skipped else EXIT_OK

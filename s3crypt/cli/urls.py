@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s3crypt.cli.errors import CliError
+from s3crypt.cli.errors import CliUsageError
 
 SCHEME = "s3://"
 
@@ -20,10 +20,10 @@ class S3Url:
     def parse(cls, text: str) -> S3Url:
         """The bucket and key of an ``s3://`` URL, or :class:`CliError`."""
         if not is_s3_url(text):
-            raise CliError(f"{text!r} is not an s3:// URL")
+            raise CliUsageError(f"{text!r} is not an s3:// URL")
         bucket, _, key = text[len(SCHEME) :].partition("/")
         if not bucket:
-            raise CliError(f"{text!r} names no bucket: use s3://BUCKET/KEY")
+            raise CliUsageError(f"{text!r} names no bucket: use s3://BUCKET/KEY")
         return cls(bucket, key)
 
     def __str__(self) -> str:
@@ -37,7 +37,7 @@ class S3Url:
     def object_key(self) -> str:
         """The key, which must name one object rather than a folder."""
         if not self.key or self.key.endswith("/"):
-            raise CliError(f"{self} names no object; add --recursive to work on everything under it")
+            raise CliUsageError(f"{self} names no object; add --recursive to work on everything under it")
         return self.key
 
     def child(self, key: str) -> S3Url:

@@ -28,9 +28,9 @@ def run(*args: str, stdin: bytes | None = None) -> Outcome:
     return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
 
 
-def assert_failed(outcome: Outcome, message: str) -> None:
-    """Exit status 1 with one line on stderr that contains ``message``, no traceback and nothing on stdout."""
-    assert outcome.code == 1, outcome
+def assert_failed(outcome: Outcome, message: str, code: int = 1) -> None:
+    """Exit status ``code`` with one line on stderr that contains ``message``, no traceback and nothing on stdout."""
+    assert outcome.code == code, outcome
     assert outcome.err.startswith("s3crypt: error: "), outcome.err
     assert outcome.err.count("\n") == 1, outcome.err
     assert message in outcome.err
@@ -55,3 +55,8 @@ def make_tree(root: Path) -> dict[str, bytes]:
 
 def read_tree(root: Path) -> dict[str, bytes]:
     return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
+
+
+def assert_usage_error(outcome: Outcome, message: str) -> None:
+    """A command line that cannot run: exit status 252, as the AWS CLI's, with one line on stderr."""
+    assert_failed(outcome, message, code=252)

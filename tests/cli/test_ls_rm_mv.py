@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import s3crypt
-from tests.cli.support import Outcome, assert_failed, make_tree, read_tree, run
+from tests.cli.support import Outcome, assert_failed, assert_usage_error, make_tree, read_tree, run
 from tests.conftest import BUCKET
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
@@ -144,7 +144,7 @@ def test_rm_recursive_and_dryrun(s3: str, kms_key: str, plain_s3: Any, tmp_path:
 
 
 def test_rm_of_a_folder_needs_recursive(s3: str) -> None:
-    assert_failed(run("rm", f"{s3}/t/"), "add --recursive")
+    assert_usage_error(run("rm", f"{s3}/t/"), "add --recursive")
 
 
 # mv
@@ -194,5 +194,5 @@ def test_cp_to_stdout_writes_nothing_when_the_context_is_wrong(s3: str, kms_key:
 
 
 def test_cp_dash_is_one_object(s3: str, kms_key: str) -> None:
-    assert_failed(run("cp", "--recursive", "-", f"{s3}/k", "--kms-key-id", kms_key), "--recursive copies trees")
-    assert_failed(run("cp", "-", f"{s3}/dir/", "--kms-key-id", kms_key), "names no object")
+    assert_usage_error(run("cp", "--recursive", "-", f"{s3}/k", "--kms-key-id", kms_key), "--recursive copies trees")
+    assert_usage_error(run("cp", "-", f"{s3}/dir/", "--kms-key-id", kms_key), "names no object")

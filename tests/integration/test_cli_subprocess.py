@@ -82,8 +82,8 @@ def run(endpoint: str, *args: str, env: Mapping[str, str | None] | None = None) 
     return run_many([s3crypt_cli(endpoint, *args)], env)[0]
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], message: str) -> None:
-    assert result.returncode == 1, result
+def assert_one_line_error(result: subprocess.CompletedProcess[str], message: str, code: int = 1) -> None:
+    assert result.returncode == code, result
     assert result.stderr.startswith("s3crypt: error: "), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr, result.stderr
@@ -210,13 +210,15 @@ def test_error_paths(
             f"s3://{bucket}/tampered: the object failed authentication",
         ),
         "bad option": (["cp", "--no-such-option", "a", "b"], "No such option"),
+        "usage": (["rm", f"s3://{bucket}/folder/"], "add --recursive"),
     }
+    usage_errors = {"bad option", "usage"}
 
     results = run_many([s3crypt_cli(endpoint, *args) for args, _ in cases.values()])
 
     for (name, (_, message)), result in zip(cases.items(), results, strict=True):
         assert result.stdout == "", name
-        assert_one_line_error(result, message)
+        assert_one_line_error(result, message, 252 if name in usage_errors else 1)
     assert list(out.iterdir()) == []
 
 
