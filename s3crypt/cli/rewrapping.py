@@ -1,64 +1,65 @@
-"""``s3crypt rewrap``: re-wrap the data keys of objects under another KMS key."""
+"""``s3crypt rewrap``: re-wrap the data keys of objects under another KMS key, several at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from s3crypt.cli.aws import READ_OPTIONS, Aws, head, list_objects
-from s3crypt.cli.errors import EXIT_OK, EXIT_SKIPPED, TRANSFER_ERRORS, CliError, describe
+from s3crypt.cli.aws import READ_OPTIONS, Aws, head
+from s3crypt.cli.batch import DEFAULT_CONCURRENCY, Skipped, run_batch
+from s3crypt.cli.inspection import describe_envelope
+from s3crypt.cli.listing import list_entries
 from s3crypt.cli.options import context_option
-from s3crypt.cli.progress import PROGRESS_MIN_OBJECTS, Progress, output_options
+from s3crypt.cli.progress import output_options
 from s3crypt.cli.urls import S3Url
+from s3crypt.cli.versions import report_older_versions
 from s3crypt.errors import NotEncryptedError
 from s3crypt.keyrings.kms import KmsKeyring
 
+concurrency_option = click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Objects worked on at the same time.",
+)
+stored_context_option = click.option(
+    "--use-stored-context",
+    is_flag=True,
+    help="Use each object's own stored encryption context instead of checking it against --encryption-context.",
+)
+old_versions_option = click.option(
+    "--delete-old-versions",
+    is_flag=True,
+    help="On a versioned bucket, delete the older versions of the objects done (they keep the old key).",
+)
 
-@dataclass
-class Tally:
-    """What ``rewrap`` did."""
 
-    rotated: int = 0
-    skipped: int = 0
-    failed: int = 0
-
-    def __str__(self) -> str:
-        return f"rotated {self.rotated}, skipped {self.skipped} (not encrypted), failed {self.failed}"
+def stored_context(client: Any, url: S3Url) -> dict[str, str]:
+    """The encryption context the object at ``url`` says it was written with (empty for raw keyrings)."""
+    inspection = describe_envelope(client, url, client.head_object(Bucket=url.bucket, Key=url.key))
+    return dict(inspection.encryption_context or {})
 
 
-def rewrap_objects(
-    client: Any, bucket: str, keys: Sequence[str], new_keyring: KmsKeyring, context: Mapping[str, str]
-) -> Tally:
-    """Re-wrap each object's data key under ``new_keyring`` (keeping ``context``), under one progress bar."""
-    tally = Tally()
-    with Progress(len(keys), "rewrap", minimum=PROGRESS_MIN_OBJECTS) as progress:
-        for key in keys:
-            url = S3Url(bucket, key)
-            try:
-                client.rewrap_object(
-                    Bucket=bucket,
-                    Key=key,
-                    new_keyring=new_keyring,
-                    EncryptionContext=dict(context),
-                    NewEncryptionContext=dict(context),
-                )
-            except NotEncryptedError:
-                tally.skipped += 1
-                progress.report("skip", f"{url} (not encrypted)")
-            except TRANSFER_ERRORS as error:
-                if len(keys) == 1:
-                    raise CliError(f"{url}: {describe(error)}") from error
-                tally.failed += 1
-                progress.report("rewrap", str(url), error=describe(error))
-            else:
-                tally.rotated += 1
-                progress.report("rewrap", str(url))
-            progress.update(1)
-        progress.summary(str(tally), rotated=tally.rotated, skipped=tally.skipped, failed=tally.failed)
-    return tally
+def rewrapper(client: Any, new_keyring: KmsKeyring, context: Mapping[str, str] | None) -> Any:
+    """What re-wraps one object's data key; with ``context`` None, under the object's own stored context."""
+
+    def rewrap_one(url: S3Url) -> None:
+        try:
+            object_context = stored_context(client, url) if context is None else dict(context)
+            client.rewrap_object(
+                Bucket=url.bucket,
+                Key=url.key,
+                new_keyring=new_keyring,
+                EncryptionContext=object_context,
+                NewEncryptionContext=object_context,
+            )
+        except NotEncryptedError:
+            raise Skipped("not encrypted") from None
+
+    return rewrap_one
 
 
 @click.command()
@@ -69,6 +70,9 @@ def rewrap_objects(
     "--old-kms-key-id", help="The KMS key the data keys are wrapped under now (by default, whichever key it is)."
 )
 @context_option
+@stored_context_option
+@concurrency_option
+@old_versions_option
 @output_options
 @click.pass_obj
 def rewrap(
@@ -78,22 +82,30 @@ def rewrap(
     recursive: bool,
     old_kms_key_id: str | None,
     encryption_context: dict[str, str],
+    use_stored_context: bool,
+    concurrency: int,
+    delete_old_versions: bool,
 ) -> int:
     """Rotate keys in place: re-wrap data keys under another KMS key without moving the content.
 
     URL is s3://BUCKET/KEY, or with --recursive a prefix (taken as a folder). Each object keeps the encryption
-    context given with --encryption-context, which must be the one it was written with.
+    context given with --encryption-context, which must be the one it was written with; --use-stored-context
+    takes each object's own instead (for a bucket with a context per tenant). A copy onto itself is made only if
+    the object has not changed since it was read (CopySourceIfMatch). Exit status 2 when some objects were
+    skipped (not encrypted).
     """
     location = S3Url.parse(url)
     old_keyring = aws.kms_keyring(old_kms_key_id) if old_kms_key_id else aws.discovery_keyring()
     client = aws.encrypting_s3(old_keyring, READ_OPTIONS)
     if recursive:
-        keys = [key for key, _ in list_objects(client, location.bucket, location.folder)]
+        urls = [location.child(entry.key) for entry in list_entries(client, location.bucket, location.folder).entries]
     else:
-        key = location.object_key()
+        location.object_key()
         head(client, location)  # a missing bucket or object is reported as such
-        keys = [key]
-    tally = rewrap_objects(client, location.bucket, keys, aws.kms_keyring(kms_key_id), encryption_context)
-    if tally.failed:
-        raise CliError(f"{tally.failed} of {len(keys)} objects were not rewrapped")
-    return EXIT_SKIPPED if tally.skipped else EXIT_OK
+        urls = [location]
+    context = None if use_stored_context else encryption_context
+    work = rewrapper(client, aws.kms_keyring(kms_key_id), context)
+    tally = run_batch(urls, work, "rewrap", "rotated", concurrency)
+    prefix = location.folder if recursive else location.key
+    report_older_versions(aws.plain_s3(), location, prefix, tally.done_keys, delete_old_versions, "under the old key")
+    return tally.exit_code(len(urls))

@@ -411,7 +411,7 @@ def test_rewrap_recursive_moves_objects_to_the_new_key(
     outcome = run("rewrap", "--recursive", f"{s3}/t", "--kms-key-id", other_key, "--old-kms-key-id", kms_key)
 
     assert outcome.code == 2, outcome  # some skipped, as the AWS CLI says it
-    assert outcome.out.splitlines()[-1] == "rotated 5, skipped 1 (not encrypted), failed 0"
+    assert outcome.out.splitlines()[-1] == "rotated 5, skipped 1, failed 0"
     assert f"skip: {s3}/t/plain.txt (not encrypted)" in outcome.out
     assert run("cp", f"{s3}/t/a.txt", str(tmp_path / "new"), "--kms-key-id", other_key).code == 0
     assert (tmp_path / "new").read_bytes() == b"alpha\n"
@@ -427,7 +427,7 @@ def test_rewrap_one_object_by_discovery_keeps_its_context(
 
     outcome = run("rewrap", f"{s3}/f", "--kms-key-id", other_key, "--encryption-context", "a=1")
 
-    assert outcome == Outcome(0, f"rewrap: {s3}/f\nrotated 1, skipped 0 (not encrypted), failed 0\n", "")
+    assert outcome == Outcome(0, f"rewrap: {s3}/f\nrotated 1, skipped 0, failed 0\n", "")
     assert json.loads(run("inspect", "--json", f"{s3}/f").out)["encryption_context"] == {"a": "1"}
     back = run("cp", f"{s3}/f", str(tmp_path / "g"), "--kms-key-id", other_key, "--encryption-context", "a=1")
     assert back.code == 0
@@ -444,9 +444,9 @@ def test_rewrap_counts_failures(s3: str, kms_key: str, other_key: str, tmp_path:
     outcome = run("rewrap", "--recursive", f"{s3}/p", "--kms-key-id", other_key, "--encryption-context", "x=1")
 
     assert outcome.code == 1
-    assert outcome.out == f"rewrap: {s3}/p/a\nrotated 1, skipped 0 (not encrypted), failed 1\n"
+    assert outcome.out == f"rewrap: {s3}/p/a\nrotated 1, skipped 0, failed 1\n"
     assert outcome.err.splitlines()[0].startswith(f"s3crypt: failed: {s3}/p/b: {CONTEXT_MISMATCH}")
-    assert outcome.err.splitlines()[1] == "s3crypt: error: 1 of 2 objects were not rewrapped"
+    assert outcome.err.splitlines()[1] == "s3crypt: error: 1 of 2 objects failed"
 
 
 def test_rewrap_error_paths(s3: str, kms_key: str, other_key: str, tmp_path: Path) -> None:

@@ -175,7 +175,7 @@ def test_inspect_rewrap_and_read_under_the_new_key(
     assert rewrapped.returncode == 0, rewrapped.stderr
     assert rewrapped.stdout.splitlines() == [
         f"rewrap: s3://{bucket}/doc",
-        "rotated 1, skipped 0 (not encrypted), failed 0",
+        "rotated 1, skipped 0, failed 0",
     ]
 
     download = ["cp", f"s3://{bucket}/doc", str(tmp_path / "doc"), "--encryption-context", "tenant=42"]
