@@ -14,6 +14,7 @@ from s3crypt.cli.copying import cp
 from s3crypt.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, describe
 from s3crypt.cli.inspection import inspect
 from s3crypt.cli.listing import ls
+from s3crypt.cli.migrating import migrate
 from s3crypt.cli.moving import mv
 from s3crypt.cli.removing import rm
 from s3crypt.cli.rewrapping import rewrap
@@ -44,7 +45,7 @@ def demo() -> int:
     return walkthrough.run()
 
 
-for _command in (cp, inspect, ls, mv, rewrap, rm, sync):
+for _command in (cp, inspect, ls, migrate, mv, rewrap, rm, sync):
     cli.add_command(_command)
 
 

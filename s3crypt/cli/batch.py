@@ -16,7 +16,11 @@ DEFAULT_CONCURRENCY = 8
 
 
 class Skipped(Exception):
-    """An object left as it is, for the reason given (not encrypted, already current, changed during the run)."""
+    """An object left as it is, for the reason given (not encrypted, changed during the run)."""
+
+
+class Unchanged(Exception):
+    """An object that needs no work (already in the current format): neither done nor skipped."""
 
 
 @dataclass
@@ -27,18 +31,20 @@ class Tally:
     done: int = 0
     skipped: int = 0
     failed: int = 0
-    done_keys: list[str] = field(default_factory=list)
-    """The keys of the objects done."""
+    unchanged: int = 0
+    current_keys: list[str] = field(default_factory=list)
+    """The keys of the objects done or unchanged: those whose older versions may hold what the run replaced."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, outcome: str, key: str) -> None:
         with self._lock:
             setattr(self, outcome, getattr(self, outcome) + 1)
-            if outcome == "done":
-                self.done_keys.append(key)
+            if outcome in {"done", "unchanged"}:
+                self.current_keys.append(key)
 
     def __str__(self) -> str:
-        return f"{self.verb} {self.done}, skipped {self.skipped}, failed {self.failed}"
+        unchanged = f", unchanged {self.unchanged}" if self.unchanged else ""
+        return f"{self.verb} {self.done}{unchanged}, skipped {self.skipped}, failed {self.failed}"
 
     def exit_code(self, total: int) -> int:
         """0 when all were done, 2 when some were skipped; a failure raises :class:`CliError`."""
@@ -62,6 +68,9 @@ def run_batch(
         def one(url: S3Url) -> None:
             try:
                 note = work(url)
+            except Unchanged as reason:
+                tally.count("unchanged", url.key)
+                progress.report("unchanged", f"{url} ({reason})")
             except Skipped as reason:
                 tally.count("skipped", url.key)
                 progress.report("skip", f"{url} ({reason})")
@@ -77,5 +86,6 @@ def run_batch(
 
         with ThreadPoolExecutor(max(1, concurrency)) as pool:
             list(pool.map(one, urls))
-        progress.summary(str(tally), **{done: tally.done, "skipped": tally.skipped, "failed": tally.failed})
+        counts = {done: tally.done, "unchanged": tally.unchanged, "skipped": tally.skipped, "failed": tally.failed}
+        progress.summary(str(tally), **counts)
     return tally

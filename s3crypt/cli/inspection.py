@@ -90,19 +90,26 @@ def inspect_object(client: Any, url: S3Url) -> Inspection:
     """Inspect the object at ``url`` through ``client`` (an s3crypt client): nothing is decrypted."""
     url.object_key()
     response = head(client, url)
-    return describe_envelope(client, url, response)
+    encryption = encryption_of(client, url, response)
+    if encryption is None:
+        raise CliError(f"{url} is not client-side encrypted: it has no encryption metadata and no instruction file")
+    return encryption
+
+
+def encryption_of(client: Any, url: S3Url, response: Mapping[str, Any]) -> Inspection | None:
+    """How the object at ``url`` (whose HeadObject response is ``response``) is encrypted; None if it is not."""
+    try:
+        return describe_envelope(client, url, response)
+    except NotEncryptedError:
+        return None
 
 
 def describe_envelope(client: Any, url: S3Url, response: Mapping[str, Any]) -> Inspection:
-    """The :class:`Inspection` of the object at ``url`` whose ``HeadObject`` response is ``response``."""
+    """The :class:`Inspection` of the object at ``url`` whose ``HeadObject`` response is ``response``;
+    :class:`NotEncryptedError` if it has no envelope."""
     object_metadata = {key.lower(): value for key, value in (response.get("Metadata") or {}).items()}
     suffix = instruction_format.DEFAULT_SUFFIX
-    try:
-        stored = instruction.completed(client, url.bucket, url.key, suffix, object_metadata)
-    except NotEncryptedError:
-        raise CliError(
-            f"{url} is not client-side encrypted: it has no encryption metadata and no instruction file"
-        ) from None
+    stored = instruction.completed(client, url.bucket, url.key, suffix, object_metadata)
     envelope = metadata.decode(stored)
     size: int = response["ContentLength"]
     description = envelope.data_key.description

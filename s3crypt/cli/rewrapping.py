@@ -107,5 +107,7 @@ def rewrap(
     work = rewrapper(client, aws.kms_keyring(kms_key_id), context)
     tally = run_batch(urls, work, "rewrap", "rotated", concurrency)
     prefix = location.folder if recursive else location.key
-    report_older_versions(aws.plain_s3(), location, prefix, tally.done_keys, delete_old_versions, "under the old key")
+    report_older_versions(
+        aws.plain_s3(), location, prefix, tally.current_keys, delete_old_versions, "under the old key"
+    )
     return tally.exit_code(len(urls))

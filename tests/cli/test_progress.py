@@ -90,7 +90,7 @@ def test_json_reports_each_file(s3: str, kms_key: str, other_key: str, tmp_path:
         "ok": True,
     }
     lines = [json.loads(line) for line in rewrapped.out.splitlines()]
-    assert lines[-1] == {"summary": {"rotated": len(files), "skipped": 0, "failed": 0}}
+    assert lines[-1] == {"summary": {"rotated": len(files), "unchanged": 0, "skipped": 0, "failed": 0}}
 
 
 def test_json_reports_a_failure_on_stdout(s3: str, kms_key: str, plain_s3: Any, tmp_path: Path) -> None:

@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 
+import s3crypt
 from s3crypt import demo
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
+from tests.conftest import V2_OPTIONS
 
 pytestmark = pytest.mark.integration
 
@@ -304,6 +306,40 @@ def test_sync_ls_mv_rm(endpoint: str, bucket: str, http_key: str, http_plain: An
     assert removed.returncode == 0, removed.stderr
     assert len(removed.stdout.splitlines()) == len(files) - 1
     assert http_plain.list_objects_v2(Bucket=bucket).get("Contents", []) == []
+
+
+def test_migrate_then_rewrap_per_tenant(
+    endpoint: str,
+    bucket: str,
+    connection: dict[str, Any],
+    http_kms: Any,
+    http_key: str,
+    other_key: str,
+    http_plain: Any,
+) -> None:
+    keyring = s3crypt.KmsKeyring(http_key, kms_client=http_kms)
+    v2 = s3crypt.client("s3", keyring=keyring, **connection, **V2_OPTIONS)
+    for tenant in ("a", "b"):
+        v2.put_object(Bucket=bucket, Key=f"t/{tenant}", Body=tenant.encode(), EncryptionContext={"tenant": tenant})
+    http_plain.put_object(Bucket=bucket, Key="t/plain", Body=b"plain")
+
+    migrated = run(endpoint, "migrate", "--use-stored-context", f"s3://{bucket}/t", "--kms-key-id", http_key)
+    rewrapped = run(
+        endpoint, "rewrap", "--recursive", "--use-stored-context", f"s3://{bucket}/t", "--kms-key-id", other_key
+    )
+    listed = run(endpoint, "ls", "--json", f"s3://{bucket}/t/")
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.splitlines()[-1] == "migrated 3, skipped 0, failed 0"
+    assert rewrapped.returncode == 0, rewrapped.stderr
+    assert rewrapped.stdout.splitlines()[-1] == "rotated 3, skipped 0, failed 0"
+    assert {item["key"]: item["format"] for item in map(json.loads, listed.stdout.splitlines())} == {
+        "t/a": "V3",
+        "t/b": "V3",
+        "t/plain": "V3",
+    }
+    back = run(endpoint, "cp", f"s3://{bucket}/t/b", "-", "--kms-key-id", other_key, "--encryption-context", "tenant=b")
+    assert (back.returncode, back.stdout) == (0, "b")
 
 
 def test_demo() -> None:
