@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+import click
+from botocore.exceptions import ClientError
+
+from s3crypt.cli.errors import describe, status_of
 from s3crypt.cli.progress import Progress
 from s3crypt.cli.urls import S3Url
 
@@ -26,7 +30,13 @@ def report_older_versions(
 ) -> None:
     """Say which older versions stay as ``what``, or with ``delete`` delete them (S3's own versions API: the
     versions' instruction files, which other versions may share, stay)."""
-    versions = older_versions(plain_client, location.bucket, prefix, keys)
+    try:
+        versions = older_versions(plain_client, location.bucket, prefix, keys)
+    except ClientError as error:
+        if status_of(error) != 403:
+            raise
+        click.echo(f"s3crypt: note: older versions not checked: {describe(error)}", err=True)
+        return
     with Progress(0, "versions") as progress:
         for key, version in versions:
             url = f"{location.child(key)}?versionId={version}"
