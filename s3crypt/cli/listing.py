@@ -152,7 +152,7 @@ def ls(aws: Aws, url: str | None, recursive: bool, long: bool, human_readable: b
     """List objects with their plaintext sizes and formats (V3, V2, V1 or plain), or the buckets.
 
     URL is s3://BUCKET[/PREFIX]; without it, the buckets are listed. Sizes are those of the plaintext; reading
-    them needs no key (one HeadObject an object).
+    them needs no key (one HeadObject per object).
     """
     if url is None or url.rstrip("/") == "s3:":
         for bucket in aws.plain_s3().list_buckets().get("Buckets", []):

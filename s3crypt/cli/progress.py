@@ -68,7 +68,7 @@ def output_options(command: _Command) -> _Command:
             is_flag=True,
             expose_value=False,
             callback=_setter("json"),
-            help="Report each file or object, and the summary, as one JSON object a line.",
+            help="Report each file or object, and the summary, as one JSON object per line.",
         ),
     ]
     for option in reversed(options):

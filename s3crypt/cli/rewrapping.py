@@ -33,7 +33,7 @@ stored_context_option = click.option(
 old_versions_option = click.option(
     "--delete-old-versions",
     is_flag=True,
-    help="On a versioned bucket, delete the older versions of the objects done (they keep the old key).",
+    help="On a versioned bucket, delete the older versions of the objects done (they keep the old key or format).",
 )
 
 
