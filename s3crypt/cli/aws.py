@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -101,14 +102,39 @@ def _missing(client: Any, url: S3Url) -> str:
     return f"no such object: {url}"
 
 
-def list_objects(client: Any, bucket: str, prefix: str) -> list[tuple[str, int]]:
-    """Keys and sizes of the objects under ``prefix``, without folder markers and instruction files."""
-    sizes: dict[str, int] = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        sizes.update((item["Key"], item["Size"]) for item in page.get("Contents", []))
+@dataclass(frozen=True)
+class Entry:
+    """An object of a listing: its key, stored size and last modification."""
+
+    key: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The objects under a prefix, without the instruction files of listed objects."""
+
+    entries: list[Entry]
+    folders: list[str]
+    """With a delimiter, the common prefixes at that level."""
+    with_instruction: frozenset[str]
+    """The keys whose instruction file is listed too."""
+
+
+def list_entries(client: Any, bucket: str, prefix: str, delimiter: str = "") -> Listing:
+    """The objects under ``prefix`` and, with a ``delimiter``, the folders at that level."""
+    entries: dict[str, Entry] = {}
+    folders: list[str] = []
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter=delimiter)
+    for page in pages:
+        for item in page.get("Contents", []):
+            entries[item["Key"]] = Entry(item["Key"], item["Size"], item["LastModified"])
+        folders.extend(common["Prefix"] for common in page.get("CommonPrefixes", []))
     suffix = instruction_format.DEFAULT_SUFFIX
-    return [
-        (key, size)
-        for key, size in sorted(sizes.items())
-        if not key.endswith("/") and not (key.endswith(suffix) and key[: -len(suffix)] in sizes)
-    ]
+    with_instruction = frozenset(
+        key[: -len(suffix)] for key in entries if key.endswith(suffix) and key[: -len(suffix)] in entries
+    )
+    instruction_files = {key + suffix for key in with_instruction}
+    kept = [entry for key, entry in sorted(entries.items()) if key not in instruction_files]
+    return Listing(kept, folders, with_instruction)

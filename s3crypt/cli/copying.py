@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws, head, list_objects
+from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws, head, list_entries
 from s3crypt.cli.errors import EXIT_OK, TRANSFER_ERRORS, CliError, CliUsageError, describe
+from s3crypt.cli.inspection import plaintext_size
 from s3crypt.cli.options import context_option
 from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.urls import S3Url, is_s3_url
-from s3crypt.crypto.suites import GCM_TAG_LENGTH
 
 STREAM = "-"
 """SOURCE or DESTINATION meaning stdin or stdout."""
@@ -89,9 +89,11 @@ def plan_downloads(client: Any, source: S3Url, destination: str, recursive: bool
     """The objects to download: ``source``, or with ``recursive`` every object under it, mirrored as a tree."""
     if recursive:
         prefix = source.folder
+        entries = list_entries(client, source.bucket, prefix).entries
+        root = Path(destination)
         return [
-            Copy(local_path(Path(destination), key[len(prefix) :]), source.child(key), plaintext_size(size), False)
-            for key, size in list_objects(client, source.bucket, prefix)
+            Copy(local_path(root, entry.key[len(prefix) :]), source.child(entry.key), plaintext_size(entry.size), False)
+            for entry in entries
         ]
     name = PurePosixPath(source.object_key()).name
     size = plaintext_size(head(client, source)["ContentLength"])
@@ -107,11 +109,6 @@ def local_path(root: Path, relative: str) -> Path:
     if not parts or relative.startswith("/") or ".." in parts or not inside:
         raise CliError(f"refusing to download the key {relative!r}: its name would place it outside {root}")
     return path
-
-
-def plaintext_size(stored_size: int) -> int:
-    """The plaintext size of a GCM-encrypted (V2 or V3) object of ``stored_size`` bytes."""
-    return max(0, stored_size - GCM_TAG_LENGTH)
 
 
 def run_copies(

@@ -11,10 +11,9 @@ from typing import Any
 import click
 
 from s3crypt.cli.aws import Aws, head
-from s3crypt.cli.copying import plaintext_size
 from s3crypt.cli.errors import EXIT_OK, CliError
 from s3crypt.cli.urls import S3Url
-from s3crypt.crypto.suites import AlgorithmSuite
+from s3crypt.crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 from s3crypt.errors import NotEncryptedError
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
@@ -174,3 +173,8 @@ def inspect(aws: Aws, url: str, as_json: bool, check: bool) -> int:
     for line in inspection.text():
         click.echo(line)
     return EXIT_OK
+
+
+def plaintext_size(stored_size: int) -> int:
+    """The plaintext size of a GCM-encrypted (V2 or V3) object of ``stored_size`` bytes."""
+    return max(0, stored_size - GCM_TAG_LENGTH)

@@ -10,11 +10,10 @@ from typing import Any
 
 import click
 
-from s3crypt.cli.aws import Aws
+from s3crypt.cli.aws import Aws, Entry, Listing, list_entries
 from s3crypt.cli.errors import EXIT_OK, CliUsageError
 from s3crypt.cli.inspection import describe_envelope
 from s3crypt.cli.urls import S3Url, is_s3_url
-from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
 
 HEAD_CONCURRENCY = 8
@@ -46,44 +45,6 @@ class Listed:
             "wrapping_algorithm": self.wrapping_algorithm,
             "key_id": self.key_id,
         }
-
-
-@dataclass(frozen=True)
-class Entry:
-    """An object of a listing: its key, stored size and last modification."""
-
-    key: str
-    size: int
-    last_modified: datetime
-
-
-@dataclass(frozen=True)
-class Listing:
-    """The objects under a prefix, without the instruction files of listed objects."""
-
-    entries: list[Entry]
-    folders: list[str]
-    """With a delimiter, the common prefixes at that level."""
-    with_instruction: frozenset[str]
-    """The keys whose instruction file is listed too."""
-
-
-def list_entries(client: Any, bucket: str, prefix: str, delimiter: str = "") -> Listing:
-    """The objects under ``prefix`` and, with a ``delimiter``, the folders at that level."""
-    entries: dict[str, Entry] = {}
-    folders: list[str] = []
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter=delimiter)
-    for page in pages:
-        for item in page.get("Contents", []):
-            entries[item["Key"]] = Entry(item["Key"], item["Size"], item["LastModified"])
-        folders.extend(common["Prefix"] for common in page.get("CommonPrefixes", []))
-    suffix = instruction_format.DEFAULT_SUFFIX
-    with_instruction = frozenset(
-        key[: -len(suffix)] for key in entries if key.endswith(suffix) and key[: -len(suffix)] in entries
-    )
-    instruction_files = {key + suffix for key in with_instruction}
-    kept = [entry for key, entry in sorted(entries.items()) if key not in instruction_files]
-    return Listing(kept, folders, with_instruction)
 
 
 def describe_entries(client: Any, bucket: str, listing: Listing) -> list[Listed]:

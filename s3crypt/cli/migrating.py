@@ -18,11 +18,10 @@ from typing import IO, Any
 import click
 from botocore.exceptions import ClientError
 
-from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws
+from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws, list_entries
 from s3crypt.cli.batch import Skipped, Unchanged, run_batch
 from s3crypt.cli.errors import status_of
 from s3crypt.cli.inspection import Inspection, encryption_of
-from s3crypt.cli.listing import list_entries
 from s3crypt.cli.options import context_option
 from s3crypt.cli.progress import output_options
 from s3crypt.cli.rewrapping import concurrency_option, old_versions_option, stored_context_option

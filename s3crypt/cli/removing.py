@@ -7,9 +7,8 @@ from typing import Any
 
 import click
 
-from s3crypt.cli.aws import Aws
+from s3crypt.cli.aws import Aws, list_entries
 from s3crypt.cli.errors import EXIT_OK, CliError
-from s3crypt.cli.listing import list_entries
 from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.urls import S3Url
 

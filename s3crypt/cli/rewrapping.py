@@ -7,10 +7,9 @@ from typing import Any
 
 import click
 
-from s3crypt.cli.aws import READ_OPTIONS, Aws, head
+from s3crypt.cli.aws import READ_OPTIONS, Aws, head, list_entries
 from s3crypt.cli.batch import DEFAULT_CONCURRENCY, Skipped, run_batch
 from s3crypt.cli.inspection import describe_envelope
-from s3crypt.cli.listing import list_entries
 from s3crypt.cli.options import context_option
 from s3crypt.cli.progress import output_options
 from s3crypt.cli.urls import S3Url

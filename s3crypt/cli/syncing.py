@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from s3crypt.cli.aws import Aws
+from s3crypt.cli.aws import Aws, list_entries
 from s3crypt.cli.copying import Copy, files_under, key_options, local_path, plan, run_copies
 from s3crypt.cli.errors import EXIT_OK, CliError
-from s3crypt.cli.listing import Listed, describe_entries, list_entries
+from s3crypt.cli.listing import Listed, describe_entries
 from s3crypt.cli.progress import Progress, output_options
 from s3crypt.cli.removing import delete_objects
 from s3crypt.cli.urls import S3Url, is_s3_url
