@@ -12,7 +12,12 @@ import pytest
 import s3crypt
 from s3crypt.cli import migrating
 from tests.cli.support import run
+from tests.cli.test_ls_rm_mv import put_vector
 from tests.conftest import BUCKET, V2_OPTIONS
+from tests.vectors.kms import fixed_kms_key
+
+AWS_VECTORS = {"legacy-v1-cbc-kms": [], "kms-v2-metadata-context": ["purpose=vectors", "tenant=acme"]}
+"""Objects as the AWS clients wrote them, with the context each keeps once migrated."""
 
 
 @pytest.fixture
@@ -130,3 +135,19 @@ def test_older_plaintext_versions_are_reported(s3: str, plain_s3: Any, other_key
     assert f"delete: {s3}/m/k?versionId={version}" in deleted.out
     versions = plain_s3.list_object_versions(Bucket=BUCKET, Prefix="m/")["Versions"]
     assert [entry["VersionId"] == version for entry in versions] == [False]
+
+
+def test_migrate_reads_what_the_aws_clients_wrote_v1_included(aws: None, plain_s3: Any, tmp_path: Path) -> None:
+    with fixed_kms_key() as kms:
+        new_key = kms.create_key()["KeyMetadata"]["KeyId"]
+        plaintexts = {name: put_vector(plain_s3, name, f"m/{name}") for name in AWS_VECTORS}
+
+        outcome = run("migrate", "--use-stored-context", f"s3://{BUCKET}/m", "--kms-key-id", new_key)
+
+        assert outcome.code == 0, outcome
+        assert f"migrate: s3://{BUCKET}/m/legacy-v1-cbc-kms (V1 to V3)" in outcome.out
+        assert formats(f"s3://{BUCKET}") == dict.fromkeys((f"m/{name}" for name in AWS_VECTORS), "V3")
+        for name, context in AWS_VECTORS.items():
+            options = [arg for entry in context for arg in ("--encryption-context", entry)]
+            back = run("cp", f"s3://{BUCKET}/m/{name}", "-", "--kms-key-id", new_key, *options)
+            assert (back.code, back.out.encode()) == (0, plaintexts[name]), back
