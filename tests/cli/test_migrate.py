@@ -151,3 +151,30 @@ def test_migrate_reads_what_the_aws_clients_wrote_v1_included(aws: None, plain_s
             options = [arg for entry in context for arg in ("--encryption-context", entry)]
             back = run("cp", f"s3://{BUCKET}/m/{name}", "-", "--kms-key-id", new_key, *options)
             assert (back.code, back.out.encode()) == (0, plaintexts[name]), back
+
+
+def test_ctrl_c_stops_the_run_and_the_checkpoint_keeps_what_was_done(
+    s3: str, plain_s3: Any, other_key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for number in range(20):
+        plain_s3.put_object(Bucket=BUCKET, Key=f"m/{number:02}", Body=b"plain")
+    migrate_one = migrating.Migrator.__call__
+    started = []
+
+    def interrupted_at_the_third(self: migrating.Migrator, url: Any) -> str:
+        started.append(url.key)
+        if len(started) == 3:
+            raise KeyboardInterrupt
+        return migrate_one(self, url)
+
+    monkeypatch.setattr(migrating.Migrator, "__call__", interrupted_at_the_third)
+    checkpoint = tmp_path / "done"
+
+    outcome = run(
+        "migrate", "--concurrency", "1", "--checkpoint", str(checkpoint), f"{s3}/m", "--kms-key-id", other_key
+    )
+
+    assert outcome.code == 130, outcome
+    assert outcome.err.endswith("s3crypt: interrupted\n")
+    assert len(started) < 20
+    assert checkpoint.read_text().splitlines() == ["m/00", "m/01", *started[3:]]
