@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 
+import s3crypt
 from s3crypt import demo
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
+from tests.conftest import V2_OPTIONS
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +33,8 @@ INTERRUPT_ON_FIRST_PROGRESS = textwrap.dedent(
     """
     import os, signal, sys
     from s3crypt import cli
-    cli.Progress.update = lambda self, amount: os.kill(os.getpid(), signal.SIGINT)
+    from s3crypt.cli import progress
+    progress.Progress.update = lambda self, amount: os.kill(os.getpid(), signal.SIGINT)
     sys.exit(cli.main(sys.argv[1:]))
     """
 )
@@ -81,8 +84,8 @@ def run(endpoint: str, *args: str, env: Mapping[str, str | None] | None = None) 
     return run_many([s3crypt_cli(endpoint, *args)], env)[0]
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], message: str) -> None:
-    assert result.returncode == 1, result
+def assert_one_line_error(result: subprocess.CompletedProcess[str], message: str, code: int = 1) -> None:
+    assert result.returncode == code, result
     assert result.stderr.startswith("s3crypt: error: "), result.stderr
     assert result.stderr.count("\n") == 1, result.stderr
     assert message in result.stderr, result.stderr
@@ -169,11 +172,12 @@ def test_inspect_rewrap_and_read_under_the_new_key(
         "plaintext_size": 8,
         "stored_size": 24,
         "instruction_file": None,
+        "key_id": None,
     }
     assert rewrapped.returncode == 0, rewrapped.stderr
     assert rewrapped.stdout.splitlines() == [
         f"rewrap: s3://{bucket}/doc",
-        "rotated 1, skipped 0 (not encrypted), failed 0",
+        "rotated 1, skipped 0, failed 0",
     ]
 
     download = ["cp", f"s3://{bucket}/doc", str(tmp_path / "doc"), "--encryption-context", "tenant=42"]
@@ -208,13 +212,15 @@ def test_error_paths(
             f"s3://{bucket}/tampered: the object failed authentication",
         ),
         "bad option": (["cp", "--no-such-option", "a", "b"], "No such option"),
+        "usage": (["rm", f"s3://{bucket}/folder/"], "add --recursive"),
     }
+    usage_errors = {"bad option", "usage"}
 
     results = run_many([s3crypt_cli(endpoint, *args) for args, _ in cases.values()])
 
     for (name, (_, message)), result in zip(cases.items(), results, strict=True):
         assert result.stdout == "", name
-        assert_one_line_error(result, message)
+        assert_one_line_error(result, message, 252 if name in usage_errors else 1)
     assert list(out.iterdir()) == []
 
 
@@ -232,8 +238,9 @@ def test_progress_bar_only_on_a_terminal(endpoint: str, bucket: str, http_key: s
     on_terminal = run_many([["script", "-qec", shlex.join(download), os.devnull]])[0]
 
     assert on_terminal.returncode == 0, on_terminal.stdout
-    assert "download 1 file  [" in on_terminal.stdout
-    assert "100%" in on_terminal.stdout
+    assert "download 1 file:" in on_terminal.stdout
+    assert "/2.00M [" in on_terminal.stdout  # bytes done of the total, then the time and speed
+    assert "B/s]" in on_terminal.stdout
     assert f"download: s3://{bucket}/big.bin to {tmp_path / 'back.bin'}" in on_terminal.stdout
     assert (tmp_path / "back.bin").read_bytes() == big.read_bytes()
 
@@ -250,6 +257,89 @@ def test_ctrl_c_exits_130_and_leaves_no_file(
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip() == "s3crypt: interrupted"
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_stdin_to_stdout_through_s3(endpoint: str, bucket: str, http_key: str, http_plain: Any) -> None:
+    data = os.urandom(100_000)
+    context = ["--kms-key-id", http_key, "--encryption-context", "a=1"]
+
+    up = subprocess.run(
+        s3crypt_cli(endpoint, "cp", "-", f"s3://{bucket}/piped", *context),
+        input=data,
+        capture_output=True,
+        env=environment(),
+        timeout=TIMEOUT,
+        check=False,
+    )
+    down = subprocess.run(
+        s3crypt_cli(endpoint, "cp", f"s3://{bucket}/piped", "-", *context),
+        capture_output=True,
+        env=environment(),
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    assert (up.returncode, up.stdout, up.stderr) == (0, b"", b"")
+    assert (down.returncode, down.stderr) == (0, b"")
+    assert down.stdout == data
+    assert http_plain.get_object(Bucket=bucket, Key="piped")["Body"].read() != data
+
+
+def test_sync_ls_mv_rm(endpoint: str, bucket: str, http_key: str, http_plain: Any, tmp_path: Path) -> None:
+    files = make_tree(tmp_path / "tree")
+    http_plain.put_object(Bucket=bucket, Key="backup/plain.txt", Body=b"plain")
+    key = ["--kms-key-id", http_key]
+
+    synced = run(endpoint, "sync", "--exclude", "*.bin", str(tmp_path / "tree"), f"s3://{bucket}/backup", *key)
+    listed = run(endpoint, "ls", "--recursive", "--json", f"s3://{bucket}/backup")
+    moved = run(endpoint, "mv", f"s3://{bucket}/backup/top.txt", str(tmp_path / "top.txt"), *key)
+    removed = run(endpoint, "rm", "--recursive", f"s3://{bucket}/backup")
+
+    assert (synced.returncode, synced.stderr) == (0, ""), synced.stderr
+    assert len(synced.stdout.splitlines()) == len(files) - 1
+    assert listed.returncode == 0, listed.stderr
+    formats = {item["key"]: (item["format"], item["size"]) for item in map(json.loads, listed.stdout.splitlines())}
+    expected = {f"backup/{name}": ("V3", len(data)) for name, data in files.items() if not name.endswith(".bin")}
+    assert formats == {**expected, "backup/plain.txt": ("plain", 5)}
+    assert moved.returncode == 0, moved.stderr
+    assert (tmp_path / "top.txt").read_bytes() == files["top.txt"]
+    assert removed.returncode == 0, removed.stderr
+    assert len(removed.stdout.splitlines()) == len(files) - 1
+    assert http_plain.list_objects_v2(Bucket=bucket).get("Contents", []) == []
+
+
+def test_migrate_then_rewrap_per_tenant(
+    endpoint: str,
+    bucket: str,
+    connection: dict[str, Any],
+    http_kms: Any,
+    http_key: str,
+    other_key: str,
+    http_plain: Any,
+) -> None:
+    keyring = s3crypt.KmsKeyring(http_key, kms_client=http_kms)
+    v2 = s3crypt.client("s3", keyring=keyring, **connection, **V2_OPTIONS)
+    for tenant in ("a", "b"):
+        v2.put_object(Bucket=bucket, Key=f"t/{tenant}", Body=tenant.encode(), EncryptionContext={"tenant": tenant})
+    http_plain.put_object(Bucket=bucket, Key="t/plain", Body=b"plain")
+
+    migrated = run(endpoint, "migrate", "--use-stored-context", f"s3://{bucket}/t", "--kms-key-id", http_key)
+    rewrapped = run(
+        endpoint, "rewrap", "--recursive", "--use-stored-context", f"s3://{bucket}/t", "--kms-key-id", other_key
+    )
+    listed = run(endpoint, "ls", "--json", f"s3://{bucket}/t/")
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.splitlines()[-1] == "migrated 3, skipped 0, failed 0"
+    assert rewrapped.returncode == 0, rewrapped.stderr
+    assert rewrapped.stdout.splitlines()[-1] == "rotated 3, skipped 0, failed 0"
+    assert {item["key"]: item["format"] for item in map(json.loads, listed.stdout.splitlines())} == {
+        "t/a": "V3",
+        "t/b": "V3",
+        "t/plain": "V3",
+    }
+    back = run(endpoint, "cp", f"s3://{bucket}/t/b", "-", "--kms-key-id", other_key, "--encryption-context", "tenant=b")
+    assert (back.returncode, back.stdout) == (0, "b")
 
 
 def test_demo() -> None:
