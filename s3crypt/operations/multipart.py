@@ -159,6 +159,8 @@ def open_upload(
 
 
 def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if take_raw(params, context):
+        return
     check_checksums(params)
     last = params.pop("IsLastPart", False)
     if not isinstance(last, bool):
@@ -171,6 +173,8 @@ def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> Non
 
 def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     state = call_state(context)
+    if state["raw"]:
+        return
     if state["prepared"]:  # a part of s3crypt's own managed upload, already encrypting
         if state["last"]:
             uploads.mark_last(state["part"][0])
