@@ -73,11 +73,42 @@ def decrypt_body(
     except BaseException:
         body.close()
         raise
-    parsed["Body"] = StreamingBody(cast("IO[bytes]", reader), length)  # type: ignore[arg-type]  # None: unchecked
+    parsed["Body"] = PlaintextBody(reader, length, body)
     if length is None:  # a legacy CBC object that does not record its plaintext length
         del parsed["ContentLength"]
     else:
         parsed["ContentLength"] = length
+
+
+class PlaintextBody(StreamingBody):
+    """botocore's ``StreamingBody`` over the plaintext: ``tell`` counts the plaintext bytes read so far (the
+    reader cannot seek), and ``set_socket_timeout`` reaches the connection under the ciphertext's body."""
+
+    def __init__(self, reader: io.RawIOBase, length: int | None, ciphertext: StreamingBody) -> None:
+        super().__init__(cast("IO[bytes]", reader), length)  # type: ignore[arg-type]  # None: length unchecked
+        self._ciphertext = ciphertext
+        self._position = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        chunk: bytes = super().read(amt)
+        self._position += len(chunk)
+        return chunk
+
+    def readinto(self, b: Any) -> int:
+        amount: int = super().readinto(b)
+        self._position += amount
+        return amount
+
+    def readlines(self) -> list[bytes]:  # type: ignore[override]
+        lines: list[bytes] = super().readlines()
+        self._position += sum(map(len, lines))
+        return lines
+
+    def tell(self) -> int:
+        return self._position
+
+    def set_socket_timeout(self, timeout: float) -> None:
+        self._ciphertext.set_socket_timeout(timeout)
 
 
 def _plaintext_reader(
