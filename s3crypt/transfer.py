@@ -37,6 +37,7 @@ from s3crypt.crypto.streams import (
 from s3crypt.errors import ConfigurationError, EncryptionError
 from s3crypt.format.context import validate_user_context
 from s3crypt.operations.get import object_cipher
+from s3crypt.operations.inputs import binary_stream
 from s3crypt.operations.instruction import completed, take_suffix
 from s3crypt.operations.params import RAW, encryption_context_for
 from s3crypt.operations.put import is_precomputed_checksum
@@ -124,6 +125,7 @@ class Transfers:
     ) -> None:
         args = _checked(extra_args, _UPLOAD_ARGS, "upload")
         config = config or TransferConfig()
+        fileobj = binary_stream(fileobj, "Fileobj")
         first = _read_up_to(fileobj, config.multipart_threshold)
         if len(first) < config.multipart_threshold:
             self._client.put_object(Bucket=bucket, Key=key, Body=first, **args)

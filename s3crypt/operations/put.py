@@ -14,6 +14,7 @@ from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
 from s3crypt.format.instruction import DEFAULT_SUFFIX, split
 from s3crypt.operations import instruction
+from s3crypt.operations.inputs import binary_stream
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ def plaintext_source(params: dict[str, Any]) -> IO[bytes]:
         return io.BytesIO(body)
     if isinstance(body, str):
         return io.BytesIO(body.encode("utf-8"))
-    return body  # type: ignore[no-any-return]
+    return binary_stream(body, "Body")
 
 
 def plaintext_length(source: IO[bytes], headers: dict[str, Any]) -> int:
