@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from s3crypt.operations import get, guard, instruction, multipart, put
+from s3crypt.operations import copy, get, guard, instruction, multipart, put
 from s3crypt.operations.multipart import Uploads
 
 if TYPE_CHECKING:
@@ -25,3 +25,4 @@ def register(client: Any, config: EncryptionConfig, uploads: Uploads) -> None:
     get.register(events, config, client)
     multipart.register(events, config, uploads, client)
     instruction.register(events, config, client)
+    copy.register(events, config, client)

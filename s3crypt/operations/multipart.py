@@ -16,8 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from s3crypt.crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
-from s3crypt.errors import ConfigurationError, FormatError
-from s3crypt.format import metadata
+from s3crypt.errors import ConfigurationError
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
@@ -128,20 +127,9 @@ class Uploads:
 def check_create(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     if take_raw(params, context):
         return
-    if _carries_an_envelope(params):  # a multipart copy of an encrypted object (client.copy): bytes as they are
-        call_state(context)["raw"] = True
-        return
     take_encryption_context(config, params, context)
     take_instruction_file(config, params, context)
     check_metadata(params)
-
-
-def _carries_an_envelope(params: dict[str, Any]) -> bool:
-    try:
-        metadata.decode(params.get("Metadata") or {})
-    except FormatError:
-        return False
-    return True
 
 
 def seal_upload(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
