@@ -252,22 +252,8 @@ class Transfers:
         user_context, suffix = copy.take_copy_parameters(self._config, args)
         origin, destination = (source_bucket, source_key), (bucket, key)
         plan = copy.plan(self._config, self._client, head, origin, destination, user_context, suffix)
-        replace = args.pop("MetadataDirective", "COPY") == "REPLACE"
-        tagging = args.pop("TaggingDirective", "COPY") != "REPLACE" and "Tagging" not in args
-        part_args = {"CopySource": {"Bucket": source_bucket, "Key": source_key, **versioned}}
-        part_args |= {"CopySourceIfMatch": head["ETag"]}
-        part_args |= {
-            name: args.pop(name) for name in list(args) if name in _PART_ARGS or name.startswith("CopySource")
-        }
-        create_args = {"Bucket": bucket, "Key": key, **args, **{n: v for n, v in part_args.items() if n in _PART_ARGS}}
-        if not replace:  # a multipart upload starts with nothing of the source's: give it what a copy keeps
-            create_args |= {name: head[name] for name in copy.KEPT_ATTRIBUTES if name in head and name not in args}
-        if plan is None:
-            create_args["Metadata"] = args.get("Metadata", {}) if replace else head["Metadata"]
-        else:
-            directive = {"MetadataDirective": "REPLACE" if replace else "COPY", "Metadata": args.get("Metadata")}
-            create_args["Metadata"] = copy.destination_metadata(plan, head, directive)
-        if tagging:
+        create_args, part_args = copy.multipart_arguments(plan, head, args, (*origin, version), destination)
+        if args.get("TaggingDirective") != "REPLACE":
             tags = self._client.get_object_tagging(Bucket=source_bucket, Key=source_key, **versioned)["TagSet"]
             if tags:
                 create_args["Tagging"] = urllib.parse.urlencode([(tag["Key"], tag["Value"]) for tag in tags])

@@ -47,6 +47,9 @@ KEPT_ATTRIBUTES = (
     "SSEKMSKeyId",
     "BucketKeyEnabled",
 )
+_DIRECTIVES = ("MetadataDirective", "TaggingDirective", "AnnotationDirective")
+# Arguments of the destination that every call of a copy in parts repeats.
+_REPEATED = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner")
 _COPY_SOURCE_SSE = ("CopySourceSSECustomerAlgorithm", "CopySourceSSECustomerKey", "CopySourceSSECustomerKeyMD5")
 
 Location = tuple[str, str]
@@ -141,6 +144,34 @@ def destination_metadata(the_plan: Plan, head: dict[str, Any], params: Mapping[s
         kept = {key: value for key, value in head["Metadata"].items() if key.lower() not in metadata.ALL_KEYS}
     check_metadata_size(kept, the_plan.envelope)
     return {**kept, **the_plan.envelope}
+
+
+def multipart_arguments(
+    the_plan: Plan | None,
+    head: dict[str, Any],
+    args: Mapping[str, Any],
+    source: tuple[str, str, str | None],
+    destination: Location,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``create_multipart_upload`` and ``upload_part_copy`` arguments of a copy in parts. The new upload
+    starts with nothing of the source's, so it is given what ``copy_object`` would keep (the tags excepted:
+    without ``TaggingDirective=REPLACE`` the caller copies them)."""
+    bucket, key, version = source
+    copy_source = {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {})}
+    part_args: dict[str, Any] = {"CopySource": copy_source, "CopySourceIfMatch": head["ETag"]}
+    part_args |= {name: value for name, value in args.items() if name in _REPEATED or name.startswith("CopySource")}
+    create_args: dict[str, Any] = {"Bucket": destination[0], "Key": destination[1]}
+    create_args |= {name: value for name, value in args.items() if name not in _DIRECTIVES and "CopySource" not in name}
+    if args.get("TaggingDirective") != "REPLACE":
+        create_args.pop("Tagging", None)
+    replace = args.get("MetadataDirective") == "REPLACE"
+    if not replace:
+        create_args |= {name: head[name] for name in KEPT_ATTRIBUTES if name in head and name not in args}
+    if the_plan is not None:
+        create_args["Metadata"] = destination_metadata(the_plan, head, args)
+    else:
+        create_args["Metadata"] = dict(args.get("Metadata") or {}) if replace else head["Metadata"]
+    return create_args, part_args
 
 
 def finish(client: Any, the_plan: Plan, destination: Location) -> None:

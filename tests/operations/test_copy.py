@@ -119,3 +119,19 @@ def test_a_copy_takes_an_encryption_context_only_to_rebind(s3c: Any) -> None:
     s3c.put_object(Bucket=BUCKET, Key="k", Body=b"x")
     with pytest.raises(s3crypt.ConfigurationError, match="bind_object_location"):
         s3c.copy({"Bucket": BUCKET, "Key": "k"}, BUCKET, "c", ExtraArgs={"EncryptionContext": {"a": "b"}})
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_tags_are_replaced_when_asked(s3c: Any, method: str) -> None:
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=BODY, Tagging="old=1")
+    copy_with(method, s3c, "k", "copied", TaggingDirective="REPLACE", Tagging="new=2")
+    assert s3c.get_object_tagging(Bucket=BUCKET, Key="copied")["TagSet"] == [{"Key": "new", "Value": "2"}]
+    assert s3c.get_object(Bucket=BUCKET, Key="copied")["Body"].read() == BODY
+
+
+@pytest.mark.parametrize("config", [SINGLE, PARTS], ids=["single", "multipart"])
+def test_the_callback_sees_every_byte_copied(s3c: Any, plain_s3: Any, config: TransferConfig) -> None:
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=BODY)
+    seen: list[int] = []
+    s3c.copy({"Bucket": BUCKET, "Key": "k"}, BUCKET, "copied", Callback=seen.append, Config=config)
+    assert sum(seen) == plain_s3.head_object(Bucket=BUCKET, Key="copied")["ContentLength"] == len(BODY) + 16
