@@ -16,6 +16,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from s3crypt.errors import ConfigurationError, NotEncryptedError
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
@@ -205,9 +207,12 @@ def check_copy(
         return
     user_context, suffix = take_copy_parameters(config, params)
     bucket, key, version = copy_source(params["CopySource"])
-    head = client.head_object(
-        Bucket=bucket, Key=key, **({"VersionId": version} if version else {}), **source_sse(params)
-    )
+    try:
+        head = client.head_object(
+            Bucket=bucket, Key=key, **({"VersionId": version} if version else {}), **source_sse(params)
+        )
+    except ClientError:
+        return  # the copy cannot read the source either: S3's own answer to it reaches the caller
     destination = (params["Bucket"], params["Key"])
     the_plan = plan(config, client, head, (bucket, key), destination, user_context, suffix)
     if the_plan is None:

@@ -135,3 +135,10 @@ def test_the_callback_sees_every_byte_copied(s3c: Any, plain_s3: Any, config: Tr
     seen: list[int] = []
     s3c.copy({"Bucket": BUCKET, "Key": "k"}, BUCKET, "copied", Callback=seen.append, Config=config)
     assert sum(seen) == plain_s3.head_object(Bucket=BUCKET, Key="copied")["ContentLength"] == len(BODY) + 16
+
+
+def test_s3s_own_error_for_a_missing_source_reaches_the_caller(s3c: Any, plain_s3: Any) -> None:
+    missing = {"Bucket": BUCKET, "Key": "missing"}
+    for client in (s3c, plain_s3):
+        with pytest.raises(client.exceptions.NoSuchKey):
+            client.copy_object(CopySource=missing, Bucket=BUCKET, Key="copied")
