@@ -131,3 +131,13 @@ def test_presigning_is_left_as_boto3_does_it(plain_s3: Any, keyring: s3crypt.Kms
         url = client.generate_presigned_url("copy_object", Params=copy, ExpiresIn=60)
         assert url.split("?")[0] == f"https://{BUCKET}.s3.amazonaws.com/to"
     assert sent == []
+
+
+def test_passthrough_operations_report_the_ciphertext_and_keep_the_object_readable(s3c: Any) -> None:
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=b"twelve bytes", ChecksumAlgorithm="SHA256")
+    attributes = s3c.get_object_attributes(Bucket=BUCKET, Key="k", ObjectAttributes=["ObjectSize", "Checksum"])
+    assert attributes["ObjectSize"] == s3c.head_object(Bucket=BUCKET, Key="k")["ContentLength"] == 12 + 16
+    s3c.put_object_tagging(Bucket=BUCKET, Key="k", Tagging={"TagSet": [{"Key": "t", "Value": "1"}]})
+    s3c.put_object_acl(Bucket=BUCKET, Key="k", ACL="private")
+    got = s3c.get_object(Bucket=BUCKET, Key="k", ChecksumMode="ENABLED")  # botocore checks the ciphertext's
+    assert got["Body"].read() == b"twelve bytes"
