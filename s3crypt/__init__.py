@@ -15,6 +15,7 @@ from s3crypt.errors import (
     DecryptionError,
     EncryptionError,
     FormatError,
+    InvalidParameterError,
     NotEncryptedError,
     S3CryptError,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "EncryptionConfig",
     "EncryptionError",
     "FormatError",
+    "InvalidParameterError",
     "Keyring",
     "KmsDiscoveryKeyring",
     "KmsKeyring",

@@ -19,7 +19,7 @@ import boto3.session
 from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
-from s3crypt import operations, rewrap
+from s3crypt import operations
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
@@ -102,6 +102,25 @@ class EncryptionClient:
     ) -> None:
         """Download and decrypt into a writable stream; nothing is written before the object is authenticated."""
         self._s3crypt_transfers.download_fileobj(Bucket, Key, Fileobj, ExtraArgs, Callback, Config)
+
+    def copy(
+        self,
+        CopySource: str | dict[str, str],
+        Bucket: str,
+        Key: str,
+        ExtraArgs: dict[str, Any] | None = None,
+        Callback: Callable[[int], Any] | None = None,
+        SourceClient: Any = None,
+        Config: TransferConfig | None = None,
+    ) -> None:
+        """Copy an object server-side, in concurrent ``UploadPartCopy`` parts from ``Config.multipart_threshold``.
+
+        An encrypted object keeps its envelope (with ``MetadataDirective=REPLACE`` too, merged with the new
+        ``Metadata``), its instruction file is copied to the new key, and an object bound to its location is
+        bound to the new one (``EncryptionContext`` in ``ExtraArgs``). Whatever the size, the copy keeps the
+        source's metadata, content headers and tags unless told to replace them, as ``copy_object`` does.
+        """
+        self._s3crypt_transfers.copy(CopySource, Bucket, Key, ExtraArgs, Callback, SourceClient, Config)
 
     def rewrap_object(
         self,
@@ -210,7 +229,6 @@ class Session:
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
         rewrapper = Rewrapper(client, bound, client_factory)
         client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
-        rewrap.register(client.meta.events, rewrapper)
         operations.register(client, bound, uploads)
 
 

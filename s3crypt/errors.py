@@ -6,6 +6,10 @@ S3's own errors (``botocore.exceptions.ClientError`` and its modelled subclasses
 
 from __future__ import annotations
 
+from typing import Any
+
+from botocore.exceptions import ParamValidationError
+
 
 class S3CryptError(Exception):
     """Base class of all s3crypt errors."""
@@ -13,6 +17,18 @@ class S3CryptError(Exception):
 
 class ConfigurationError(S3CryptError, ValueError):
     """An option or a per-call parameter is invalid; nothing was sent to S3 or KMS."""
+
+
+class InvalidParameterError(ConfigurationError, ParamValidationError):
+    """A parameter has a type s3crypt cannot encrypt (a file opened in text mode, a stream yielding ``str``, ...).
+
+    It is also botocore's ``ParamValidationError``, which boto3 raises for a parameter of the wrong type, so
+    code written for boto3 catches it where it did; its message has botocore's form and names the parameter.
+    """
+
+    def __init__(self, parameter: str, value: Any, valid: str) -> None:
+        report = f"Invalid type for parameter {parameter}, value: {value!r}, type: {type(value)}, valid types: {valid}"
+        ParamValidationError.__init__(self, report=report)
 
 
 class EncryptionError(S3CryptError):

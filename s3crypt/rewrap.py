@@ -9,58 +9,22 @@ instruction file gets a new instruction file.
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from s3crypt.errors import ConfigurationError
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
-from s3crypt.format.context import LOCATION_KEY
 from s3crypt.operations import instruction
-from s3crypt.operations.get import unwrap
-from s3crypt.operations.params import RAW, encryption_context_for, take_raw
+from s3crypt.operations.copy import KEPT_ATTRIBUTES, as_copy_source, copy_in_parts, rewrapped_entries
+from s3crypt.operations.params import RAW, encryption_context_for
 
 if TYPE_CHECKING:
-    from botocore.hooks import BaseEventHooks
-
     from s3crypt.config import EncryptionConfig
     from s3crypt.keyrings.base import ClientFactory, Keyring
 
 MAX_SINGLE_COPY = 5 * 1024**3
 COPY_PART_SIZE = 1024**3
-# What a copy with MetadataDirective=REPLACE would otherwise drop (tags and the content stay with COPY).
-_KEPT_ATTRIBUTES = (
-    "CacheControl",
-    "ContentDisposition",
-    "ContentEncoding",
-    "ContentLanguage",
-    "ContentType",
-    "Expires",
-    "WebsiteRedirectLocation",
-    "StorageClass",
-    "ServerSideEncryption",
-    "SSEKMSKeyId",
-    "BucketKeyEnabled",
-)
-
-
-_COPY_SOURCE_SSE = ("CopySourceSSECustomerAlgorithm", "CopySourceSSECustomerKey", "CopySourceSSECustomerKeyMD5")
-
-
-def _as_copy_source(sse: Mapping[str, Any]) -> dict[str, Any]:
-    """SSE-C parameters of an object, named as they are for the source of a copy."""
-    return {f"CopySource{name}": value for name, value in sse.items()}
-
-
-def _copy_source(source: str | Mapping[str, str]) -> tuple[str, str, str | None]:
-    """Bucket, key and version of a CopySource, given as boto3 accepts it (a dict, or "bucket/key?versionId=")."""
-    if isinstance(source, Mapping):
-        return source["Bucket"], source["Key"], source.get("VersionId")
-    path, _, query = source.partition("?versionId=")
-    bucket, _, key = urllib.parse.unquote(path).lstrip("/").partition("/")
-    return bucket, key, query or None
 
 
 class Rewrapper:
@@ -101,13 +65,15 @@ class Rewrapper:
             "Bucket": bucket,
             "Key": key,
             "Metadata": {**user_metadata, **entries},
-            **{name: head[name] for name in _KEPT_ATTRIBUTES if name in head},
+            **{name: head[name] for name in KEPT_ATTRIBUTES if name in head},
             **sse,
         }
         source = {"Bucket": bucket, "Key": key, **({"VersionId": head["VersionId"]} if "VersionId" in head else {})}
-        copy_source = {"CopySource": source, "CopySourceIfMatch": head["ETag"], **_as_copy_source(sse)}
+        copy_source = {"CopySource": source, "CopySourceIfMatch": head["ETag"], **as_copy_source(sse)}
         if head["ContentLength"] <= max_single_copy:
-            response: dict[str, Any] = self._client.copy_object(**target, **copy_source, MetadataDirective="REPLACE")
+            response: dict[str, Any] = self._client.copy_object(
+                **target, **copy_source, MetadataDirective="REPLACE", **{RAW: True}
+            )
             return response
         return self._copy_in_parts(target, copy_source, head["ContentLength"], copy_part_size, sse)
 
@@ -120,71 +86,13 @@ class Rewrapper:
         new_context: dict[str, str],
     ) -> dict[str, str]:
         """The envelope entries of the object with its data key wrapped again under ``new_keyring``."""
-        envelope, data_key = unwrap(self._config, stored, size, old_context)
-        new_data_key = new_keyring.bind(self._client_factory).wrap_data_key(data_key, envelope.suite, new_context)
-        return metadata.encode(dataclasses.replace(envelope, data_key=new_data_key))
-
-    def rebind_copy(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        """``provide-client-params`` of CopyObject: a copy of a location-bound object is bound to its new location.
-
-        The copy becomes ``MetadataDirective=REPLACE`` with the data key wrapped for the destination (the
-        caller's ``EncryptionContext`` plus the new location), keeping what describes the object.
-        """
-        user_context = params.pop("EncryptionContext", None)
-        if take_raw(params, context) or not self._config.bind_object_location:
-            if user_context is not None:
-                raise ConfigurationError("copy_object takes an EncryptionContext only when bind_object_location=True")
-            return
-        bucket, key, version = _copy_source(params["CopySource"])
-        sse = {name[len("CopySource") :]: params[name] for name in _COPY_SOURCE_SSE if name in params}
-        head = self._client.head_object(Bucket=bucket, Key=key, **({"VersionId": version} if version else {}), **sse)
-        if instruction_format.needed(head["Metadata"]):
-            return  # an instruction-file object: its file is not copied, so neither is its binding
-        envelope = metadata.decode(head["Metadata"])
-        if LOCATION_KEY not in envelope.data_key.description:
-            return
-        old_context = encryption_context_for(self._config, user_context, bucket, key)
-        new_context = encryption_context_for(self._config, user_context, params["Bucket"], params["Key"])
-        entries = self._rewrapped(
-            head["Metadata"], head["ContentLength"], self._config.keyring, old_context, new_context
-        )
-        if params.get("MetadataDirective") == "REPLACE":
-            kept = params.get("Metadata") or {}
-        else:
-            kept = {k: v for k, v in head["Metadata"].items() if k.lower() not in metadata.ALL_KEYS}
-            params.update({name: head[name] for name in _KEPT_ATTRIBUTES if name in head and name not in params})
-        params["MetadataDirective"] = "REPLACE"
-        params["Metadata"] = {**kept, **entries}
+        keyring = new_keyring.bind(self._client_factory)
+        return rewrapped_entries(self._config, keyring, stored, size, old_context, new_context)
 
     def _copy_in_parts(
         self, target: dict[str, Any], copy_source: dict[str, Any], size: int, part_size: int, sse: dict[str, Any]
     ) -> dict[str, Any]:
-        location = {"Bucket": target["Bucket"], "Key": target["Key"]}
-        tags = self._client.get_object_tagging(**location)["TagSet"]
+        tags = self._client.get_object_tagging(Bucket=target["Bucket"], Key=target["Key"])["TagSet"]
         tagging = urllib.parse.urlencode([(tag["Key"], tag["Value"]) for tag in tags])
-        create_args = {**target, **({"Tagging": tagging} if tagging else {}), RAW: True}
-        upload_id = self._client.create_multipart_upload(**create_args)["UploadId"]
-        try:
-            parts = []
-            for number, start in enumerate(range(0, size, part_size), start=1):
-                end = min(start + part_size, size) - 1
-                response = self._client.upload_part_copy(
-                    **location,
-                    **copy_source,
-                    **sse,
-                    UploadId=upload_id,
-                    PartNumber=number,
-                    CopySourceRange=f"bytes={start}-{end}",
-                )
-                parts.append({"ETag": response["CopyPartResult"]["ETag"], "PartNumber": number})
-            completed: dict[str, Any] = self._client.complete_multipart_upload(
-                **location, **sse, UploadId=upload_id, MultipartUpload={"Parts": parts}, **{RAW: True}
-            )
-            return completed
-        except BaseException:
-            self._client.abort_multipart_upload(**location, UploadId=upload_id, **{RAW: True})
-            raise
-
-
-def register(events: BaseEventHooks, rewrapper: Rewrapper) -> None:
-    events.register("provide-client-params.s3.CopyObject", rewrapper.rebind_copy)
+        create_args = {**target, **({"Tagging": tagging} if tagging else {})}
+        return copy_in_parts(self._client, create_args, {**copy_source, **sse}, size, part_size)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import io
 import os
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ from s3crypt.crypto.streams import (
 )
 from s3crypt.errors import ConfigurationError, EncryptionError
 from s3crypt.format.context import validate_user_context
+from s3crypt.operations import copy
+from s3crypt.operations.inputs import binary_stream
 from s3crypt.operations.put import is_precomputed_checksum
 from s3crypt.transfer_download import Downloads
 
@@ -43,6 +47,10 @@ _UPLOAD_ARGS = frozenset(
     for name in TransferManager.ALLOWED_UPLOAD_ARGS
     if not is_precomputed_checksum(name) and name not in {"ChecksumType", "MpuObjectSize"}
 ) | {"EncryptionContext", "InstructionFile", "BucketKeyEnabled"}
+_COPY_ARGS = frozenset(name for name in TransferManager.ALLOWED_COPY_ARGS if not is_precomputed_checksum(name)) | {
+    "EncryptionContext",
+    "InstructionFileSuffix",
+}
 _DOWNLOAD_ARGS = frozenset(TransferManager.ALLOWED_DOWNLOAD_ARGS) | {"EncryptionContext", "InstructionFileSuffix"}
 # The upload arguments every part repeats; the others belong to create_multipart_upload only.
 _PART_ARGS = frozenset(
@@ -110,6 +118,7 @@ class Transfers:
     ) -> None:
         args = _checked(extra_args, _UPLOAD_ARGS, "upload")
         config = config or TransferConfig()
+        fileobj = binary_stream(fileobj, "Fileobj")
         first = _read_up_to(fileobj, config.multipart_threshold)
         if len(first) < config.multipart_threshold:
             self._client.put_object(Bucket=bucket, Key=key, Body=first, **args)
@@ -201,6 +210,46 @@ class Transfers:
         )
         checksums = {name: value for name, value in response.items() if is_precomputed_checksum(name)}
         return {"ETag": response["ETag"], "PartNumber": number, **checksums}
+
+    # copies
+
+    def copy(
+        self,
+        source: str | Mapping[str, str],
+        bucket: str,
+        key: str,
+        extra_args: Mapping[str, Any] | None,
+        callback: Callback,
+        source_client: Any,
+        config: TransferConfig | None,
+    ) -> None:
+        args = _checked(extra_args, _COPY_ARGS, "copy")
+        config = config or TransferConfig()
+        source_bucket, source_key, version = copy.copy_source(source)
+        versioned = {"VersionId": version} if version else {}
+        head = (source_client or self._client).head_object(
+            Bucket=source_bucket, Key=source_key, **versioned, **copy.source_sse(args)
+        )
+        size: int = head["ContentLength"]
+        if size < config.multipart_threshold:  # copy_object's own handler keeps the envelope
+            self._client.copy_object(CopySource=source, Bucket=bucket, Key=key, **args)
+            _report(callback, size)
+            return
+        user_context, suffix = copy.take_copy_parameters(self._config, args)
+        origin, destination = (source_bucket, source_key), (bucket, key)
+        plan = copy.plan(self._config, self._client, head, origin, destination, user_context, suffix)
+        create_args, part_args = copy.multipart_arguments(plan, head, args, (*origin, version), destination)
+        if args.get("TaggingDirective") != "REPLACE":
+            tags = self._client.get_object_tagging(Bucket=source_bucket, Key=source_key, **versioned)["TagSet"]
+            if tags:
+                create_args["Tagging"] = urllib.parse.urlencode([(tag["Key"], tag["Value"]) for tag in tags])
+        part_size = _part_size(size, config.multipart_chunksize)
+        on_part = functools.partial(_report, callback)
+        copy.copy_in_parts(
+            self._client, create_args, part_args, size, part_size, concurrency=_concurrency(config), on_part=on_part
+        )
+        if plan is not None:
+            copy.finish(self._client, plan, destination)
 
     # downloads: s3crypt.transfer_download
 

@@ -29,12 +29,12 @@ from s3crypt.cli.urls import S3Url
 from s3crypt.cli.versions import report_older_versions
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
-from s3crypt.rewrap import _KEPT_ATTRIBUTES  # the same list rewrap_object keeps
+from s3crypt.operations.copy import KEPT_ATTRIBUTES  # the same list copies and rewrap_object keep
 
 SPOOL_MEMORY = 8 * 1024 * 1024
 """Bytes of one object's plaintext kept in memory while it is migrated; the rest goes to a temporary file."""
 CHUNK = 1024 * 1024
-KEPT_HEADERS = _KEPT_ATTRIBUTES
+KEPT_HEADERS = KEPT_ATTRIBUTES
 """What describes an object besides its body and metadata, read from HeadObject and written again."""
 CURRENT = "V3"
 LEGACY_READ_OPTIONS = {

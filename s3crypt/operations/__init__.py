@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from s3crypt.operations import get, instruction, multipart, put
+from s3crypt.operations import copy, get, guard, instruction, multipart, put
 from s3crypt.operations.multipart import Uploads
 
 if TYPE_CHECKING:
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def register(client: Any, config: EncryptionConfig, uploads: Uploads) -> None:
     """Wire ``client``'s events to ``config`` and to its open multipart ``uploads``."""
     events: BaseEventHooks = client.meta.events
+    guard.register(events, client.meta.service_model)
     put.register(events, config, client)
     get.register(events, config, client)
     multipart.register(events, config, uploads, client)
     instruction.register(events, config, client)
+    copy.register(events, config, client)

@@ -20,7 +20,7 @@ from s3crypt.errors import ConfigurationError, DecryptionError, FormatError
 from s3crypt.format import metadata
 from s3crypt.operations.instruction import completed, take_suffix
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
-from s3crypt.operations.ranges import PlaintextRange, window
+from s3crypt.operations.ranges import PlaintextRange, whole_content_range, window
 
 if TYPE_CHECKING:
     import io
@@ -43,6 +43,9 @@ def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: 
             "get the whole object"
         )
     if "Range" in params:
+        if PlaintextRange.parse(params["Range"]).covers_whole_object:
+            state["whole_range"] = True  # the request keeps bytes=0-: all of the ciphertext, tag included
+            return
         if not config.enable_ranged_get:
             raise ConfigurationError(
                 "a ranged get cannot be authenticated (it never sees the GCM tag); create the client with "
@@ -73,11 +76,42 @@ def decrypt_body(
     except BaseException:
         body.close()
         raise
-    parsed["Body"] = StreamingBody(cast("IO[bytes]", reader), length)  # type: ignore[arg-type]  # None: unchecked
+    parsed["Body"] = PlaintextBody(reader, length, body)
     if length is None:  # a legacy CBC object that does not record its plaintext length
         del parsed["ContentLength"]
     else:
         parsed["ContentLength"] = length
+
+
+class PlaintextBody(StreamingBody):
+    """botocore's ``StreamingBody`` over the plaintext: ``tell`` counts the plaintext bytes read so far (the
+    reader cannot seek), and ``set_socket_timeout`` reaches the connection under the ciphertext's body."""
+
+    def __init__(self, reader: io.RawIOBase, length: int | None, ciphertext: StreamingBody) -> None:
+        super().__init__(cast("IO[bytes]", reader), length)  # type: ignore[arg-type]  # None: length unchecked
+        self._ciphertext = ciphertext
+        self._position = 0
+
+    def read(self, amt: int | None = None) -> bytes:
+        chunk: bytes = super().read(amt)
+        self._position += len(chunk)
+        return chunk
+
+    def readinto(self, b: Any) -> int:
+        amount: int = super().readinto(b)
+        self._position += amount
+        return amount
+
+    def readlines(self) -> list[bytes]:  # type: ignore[override]
+        lines: list[bytes] = super().readlines()
+        self._position += sum(map(len, lines))
+        return lines
+
+    def tell(self) -> int:
+        return self._position
+
+    def set_socket_timeout(self, timeout: float) -> None:
+        self._ciphertext.set_socket_timeout(timeout)
 
 
 def _plaintext_reader(
@@ -89,9 +123,16 @@ def _plaintext_reader(
     encryption_context = state["encryption_context"]
     requested: PlaintextRange | None = state.get("range")
     if requested is None:
-        if "ContentRange" in parsed:
+        if "ContentRange" in parsed and not state.get("whole_range"):
             raise DecryptionError("S3 returned a byte range that was not asked for; the object cannot be authenticated")
         cipher = object_cipher(config, stored_metadata, content_length, encryption_context)
+        length = _plaintext_length(cipher, content_length, stored_metadata)
+        if "ContentRange" in parsed:  # the response to bytes=0-
+            plaintext_range = whole_content_range(parsed.pop("ContentRange"), content_length, length)
+            if length == 0:
+                raise _invalid_range(0)  # as S3 answers bytes=0- of an empty object
+            if plaintext_range is not None:
+                parsed["ContentRange"] = plaintext_range
         reader = plaintext_reader(
             body,
             content_length,
@@ -99,22 +140,10 @@ def _plaintext_reader(
             delayed=config.enable_delayed_authentication,
             memory_limit=config.decrypt_memory_limit,
         )
-        return reader, _plaintext_length(cipher, content_length, stored_metadata)
+        return reader, length
     plaintext = window(requested, parsed.get("ContentRange"), content_length)
     if plaintext is None:
-        raise ClientError(
-            {
-                "Error": {"Code": "InvalidRange", "Message": "The requested range is not satisfiable"},
-                "ResponseMetadata": {
-                    "HTTPStatusCode": 416,
-                    "HTTPHeaders": {},
-                    "HostId": "",
-                    "RequestId": "",
-                    "RetryAttempts": 0,
-                },
-            },
-            "GetObject",
-        )
+        raise _invalid_range(None)
     cipher = object_cipher(config, stored_metadata, plaintext.plaintext_size + GCM_TAG_LENGTH, encryption_context)
     if cipher.suite.is_legacy:
         raise ConfigurationError("a ranged get of a legacy CBC object is not supported; get the whole object")
@@ -123,6 +152,15 @@ def _plaintext_reader(
     else:
         parsed["ContentRange"] = plaintext.content_range
     return RangeReader(body, cipher, plaintext.response_start, plaintext.start, plaintext.length), plaintext.length
+
+
+def _invalid_range(actual_size: int | None) -> ClientError:
+    """S3's answer to a range the (plaintext) object cannot satisfy."""
+    error = {"Code": "InvalidRange", "Message": "The requested range is not satisfiable"}
+    if actual_size is not None:
+        error["ActualObjectSize"] = str(actual_size)
+    metadata = {"HTTPStatusCode": 416, "HTTPHeaders": {}, "HostId": "", "RequestId": "", "RetryAttempts": 0}
+    return ClientError({"Error": error, "ResponseMetadata": metadata}, "GetObject")  # type: ignore[typeddict-item]
 
 
 def object_cipher(

@@ -3,7 +3,10 @@
 ``create_multipart_upload`` writes the envelope into the object's metadata and opens the upload's
 :class:`GcmMessage`, which :class:`Uploads` keeps by UploadId until the upload completes or is aborted.
 ``upload_part`` takes the parts one after another (``PartNumber`` 1, 2, ...), each after the one before was
-sent whole; the last one is marked ``IsLastPart=True`` and carries the tag. A part is sent once: botocore's
+sent whole; the last one is marked ``IsLastPart=True`` and carries the tag. Libraries written for boto3 do not
+mark it: an unmarked part smaller than S3's 5 MiB minimum can only be the last, so it ends the message, and
+when no part ended it, ``complete_multipart_upload`` first sends one more part holding only the tag (S3 allows
+a last part of any size). A part is sent once: botocore's
 retries inside one ``upload_part`` resend identical ciphertext, but a second ``upload_part`` of the same part
 could carry other bytes under the same keystream, so it is refused.
 """
@@ -12,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import threading
 from typing import TYPE_CHECKING, Any
 
 from s3crypt.crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
-from s3crypt.errors import ConfigurationError, FormatError
-from s3crypt.format import metadata
+from s3crypt.errors import ConfigurationError
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
@@ -25,11 +28,16 @@ from s3crypt.operations.put import (
     check_checksums,
     check_metadata,
     encrypt_request_body,
+    is_precomputed_checksum,
     plaintext_length,
     plaintext_source,
     seal,
     take_instruction_file,
 )
+
+MIN_PART_SIZE = 5 * 1024 * 1024
+"""S3's smallest part but the last: an unmarked part smaller than this can only be the last one."""
+_REPEATED_ARGS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner")
 
 if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
@@ -49,6 +57,8 @@ class Upload:
     offset: int = 0
     length: int = 0
     last: bool = False
+    tag_part: dict[str, Any] | None = None
+    """The part holding only the tag that s3crypt sent at completion, which every completion must list."""
 
 
 class Uploads:
@@ -86,7 +96,9 @@ class Uploads:
                 )
             if upload.last:
                 raise ConfigurationError(
-                    f"part {upload.part_number} was marked IsLastPart=True; complete the upload, or abort it"
+                    f"part {upload.part_number} ended the encrypted message (it was marked IsLastPart=True, or was "
+                    "unmarked and smaller than S3's 5 MiB minimum, which only the last part may be): complete the "
+                    "upload, or abort it"
                 )
             if part_number != upload.part_number + 1:
                 raise ConfigurationError(
@@ -106,14 +118,21 @@ class Uploads:
         with self._lock:
             self._get(upload_id).last = True
 
-    def check_complete(self, upload_id: str) -> None:
+    def unended(self, upload_id: str) -> Upload | None:
+        """A copy of the upload if it is open and no part ended its message yet."""
         with self._lock:
             upload = self._uploads.get(upload_id)
-            if upload is not None and not upload.last:
-                raise ConfigurationError(
-                    "the last part was not marked: pass IsLastPart=True to the last upload_part, which carries "
-                    "the authentication tag"
-                )
+            return None if upload is None or upload.last else dataclasses.replace(upload)
+
+    def sent_tag_part(self, upload_id: str, part: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Record the part holding only the tag (when given); the one recorded, if any."""
+        with self._lock:
+            upload = self._uploads.get(upload_id)
+            if upload is None:
+                return None
+            if part is not None:
+                upload.tag_part = part
+            return upload.tag_part
 
     def _get(self, upload_id: str) -> Upload:
         try:
@@ -128,20 +147,9 @@ class Uploads:
 def check_create(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     if take_raw(params, context):
         return
-    if _carries_an_envelope(params):  # a multipart copy of an encrypted object (client.copy): bytes as they are
-        call_state(context)["raw"] = True
-        return
     take_encryption_context(config, params, context)
     take_instruction_file(config, params, context)
     check_metadata(params)
-
-
-def _carries_an_envelope(params: dict[str, Any]) -> bool:
-    try:
-        metadata.decode(params.get("Metadata") or {})
-    except FormatError:
-        return False
-    return True
 
 
 def seal_upload(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -159,9 +167,11 @@ def open_upload(
 
 
 def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    if take_raw(params, context):
+        return
     check_checksums(params)
-    last = params.pop("IsLastPart", False)
-    if not isinstance(last, bool):
+    last = params.pop("IsLastPart", None)  # None: unmarked, decided by the part's size
+    if last is not None and not isinstance(last, bool):
         raise ConfigurationError("IsLastPart must be True or False")
     state = call_state(context)
     state["last"] = last
@@ -171,6 +181,8 @@ def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> Non
 
 def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     state = call_state(context)
+    if state["raw"]:
+        return
     if state["prepared"]:  # a part of s3crypt's own managed upload, already encrypting
         if state["last"]:
             uploads.mark_last(state["part"][0])
@@ -178,13 +190,40 @@ def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, An
     upload_id, part_number = state["part"]
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])
-    upload = uploads.next_part(upload_id, part_number, length, state["last"])
+    last = state["last"] if state["last"] is not None else length < MIN_PART_SIZE
+    upload = uploads.next_part(upload_id, part_number, length, last)
     encrypt_request_body(params, source, length, upload.message, upload.offset, last=upload.last)
 
 
-def check_completion(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if remember_upload_id(params, context):
-        uploads.check_complete(params["UploadId"])
+def check_completion(client: Any, uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    """``provide-client-params`` of CompleteMultipartUpload: end the message with a part holding only the tag
+    when no part ended it, and list that part in the completion (in a retried completion too)."""
+    if not remember_upload_id(params, context):
+        return
+    upload_id = params["UploadId"]
+    upload = uploads.unended(upload_id)
+    if upload is not None:
+        uploads.sent_tag_part(upload_id, _send_tag_part(client, uploads, upload, params))
+    tag_part = uploads.sent_tag_part(upload_id)
+    listed = (params.get("MultipartUpload") or {}).get("Parts") or []
+    if tag_part is not None and all(part.get("PartNumber") != tag_part["PartNumber"] for part in listed):
+        params["MultipartUpload"] = {**params.get("MultipartUpload", {}), "Parts": [*listed, tag_part]}
+
+
+def _send_tag_part(client: Any, uploads: Uploads, upload: Upload, params: dict[str, Any]) -> dict[str, Any]:
+    upload_id = params["UploadId"]
+    if upload.part_number == 0:
+        raise ConfigurationError("no part was uploaded: upload at least one part before completing the upload")
+    number = upload.part_number + 1
+    tag_part = uploads.next_part(upload_id, number, 0, True)
+    body = EncryptingStream(io.BytesIO(b""), 0, tag_part.message, tag_part.offset, last=True)
+    repeated = {name: params[name] for name in _REPEATED_ARGS if name in params}
+    response = client.upload_part(
+        Bucket=params["Bucket"], Key=params["Key"], UploadId=upload_id, PartNumber=number, Body=body, **repeated
+    )
+    listed = (params.get("MultipartUpload") or {}).get("Parts") or []
+    checksums = {name for part in listed for name in part if is_precomputed_checksum(name)}
+    return {"ETag": response["ETag"], "PartNumber": number, **{name: response[name] for name in checksums}}
 
 
 def refuse_copied_part(uploads: Uploads, params: dict[str, Any], **_: Any) -> None:
@@ -229,7 +268,9 @@ def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads,
     events.register("provide-client-params.s3.UploadPart", check_part)
     events.register("before-call.s3.UploadPart", functools.partial(encrypt_part, uploads))
     events.register("provide-client-params.s3.UploadPartCopy", functools.partial(refuse_copied_part, uploads))
-    events.register("provide-client-params.s3.CompleteMultipartUpload", functools.partial(check_completion, uploads))
+    events.register(
+        "provide-client-params.s3.CompleteMultipartUpload", functools.partial(check_completion, client, uploads)
+    )
     events.register("provide-client-params.s3.AbortMultipartUpload", check_abort)
     for operation in ("CompleteMultipartUpload", "AbortMultipartUpload"):
         events.register(f"after-call.s3.{operation}", functools.partial(forget_upload, client, uploads))

@@ -15,8 +15,9 @@ RAW = "_s3crypt_raw"
 
 
 def take_raw(params: dict[str, Any], context: dict[str, Any]) -> bool:
-    """Whether this is one of s3crypt's own raw calls (and mark it so in the request context)."""
-    raw = bool(params.pop(RAW, False))
+    """Whether this is one of s3crypt's own raw calls, or a presigned URL, which s3crypt leaves as boto3 makes
+    it (and mark it so in the request context)."""
+    raw = bool(params.pop(RAW, False)) or bool(context.get("is_presign_request"))
     call_state(context)["raw"] = raw
     return raw
 

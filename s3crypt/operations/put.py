@@ -14,6 +14,8 @@ from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
 from s3crypt.format.instruction import DEFAULT_SUFFIX, split
 from s3crypt.operations import instruction
+from s3crypt.operations.inputs import binary_stream
+from s3crypt.operations.limits import check_metadata_size, envelope_floor, metadata_in
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
 
 if TYPE_CHECKING:
@@ -88,6 +90,9 @@ def seal(config: EncryptionConfig, headers: dict[str, Any], context: dict[str, A
     ``instruction`` for the entries an instruction file holds), its cipher into the returned message."""
     state = call_state(context)
     suite = config.algorithm_suite
+    caller_metadata = metadata_in(headers)
+    floor = envelope_floor(suite, state["encryption_context"], length, instruction_file=state["instruction_file"])
+    check_metadata_size(caller_metadata, floor, at_least=True)
     data_key = config.keyring.generate_data_key(suite, state["encryption_context"], length)
     iv = new_iv(suite)
     envelope = metadata.Envelope(
@@ -100,6 +105,7 @@ def seal(config: EncryptionConfig, headers: dict[str, Any], context: dict[str, A
     entries = metadata.encode(envelope)
     if state["instruction_file"]:
         entries, state["instruction"] = split(entries)
+    check_metadata_size(caller_metadata, entries)
     for key, value in entries.items():
         headers[f"x-amz-meta-{key}"] = value
     return GcmMessage(content_cipher(suite, data_key.plaintext, iv), length)
@@ -123,7 +129,7 @@ def plaintext_source(params: dict[str, Any]) -> IO[bytes]:
         return io.BytesIO(body)
     if isinstance(body, str):
         return io.BytesIO(body.encode("utf-8"))
-    return body  # type: ignore[no-any-return]
+    return binary_stream(body, "Body")
 
 
 def plaintext_length(source: IO[bytes], headers: dict[str, Any]) -> int:

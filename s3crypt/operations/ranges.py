@@ -39,6 +39,11 @@ class PlaintextRange:
             raise ConfigurationError(f"Range {header!r} ends before it starts")
         return cls(int(first), int(last) if last else None)
 
+    @property
+    def covers_whole_object(self) -> bool:
+        """``bytes=0-``: the whole object, which is read (and authenticated) as a get without a range is."""
+        return self.first == 0 and self.last is None
+
     def ciphertext_header(self) -> str:
         """The Range to ask S3 for: the same bytes, a suffix widened to include the tag."""
         if self.suffix is not None:
@@ -62,6 +67,14 @@ class Window:
         if self.whole_object:
             return None
         return f"bytes {self.start}-{self.start + self.length - 1}/{self.plaintext_size}"
+
+
+def whole_content_range(content_range: str, ciphertext_size: int, plaintext_size: int | None) -> str | None:
+    """The Content-Range of a response to ``bytes=0-`` in plaintext terms (None for an empty or unsized plaintext);
+    the response must hold the whole ciphertext."""
+    if content_range != f"bytes 0-{ciphertext_size - 1}/{ciphertext_size}":
+        raise DecryptionError(f"S3 answered a get of the whole object with Content-Range {content_range!r}")
+    return f"bytes 0-{plaintext_size - 1}/{plaintext_size}" if plaintext_size else None
 
 
 def window(requested: PlaintextRange, content_range: str | None, content_length: int) -> Window | None:

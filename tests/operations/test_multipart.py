@@ -63,11 +63,36 @@ def test_a_part_is_never_sent_twice(s3c: Any) -> None:
         part(s3c, upload_id, 1, os.urandom(5 * MIB))
 
 
-def test_completing_without_the_last_part_marked_is_refused(s3c: Any) -> None:
+def test_an_unmarked_part_under_5_mib_ends_the_message(s3c: Any) -> None:
+    sent: list[int] = []
+    s3c.meta.events.register("before-send.s3.UploadPart", lambda **_: sent.append(1))
     upload_id = start(s3c)
-    parts = [part(s3c, upload_id, 1, b"only part")]
-    with pytest.raises(s3crypt.ConfigurationError, match="IsLastPart=True"):
-        complete(s3c, upload_id, parts)
+    bodies = [os.urandom(5 * MIB), b"only the last part may be this small"]
+    parts = [part(s3c, upload_id, number, body) for number, body in enumerate(bodies, start=1)]
+    with pytest.raises(
+        s3crypt.ConfigurationError, match=r"part 2 ended the encrypted message .*smaller than S3's 5 MiB"
+    ):
+        part(s3c, upload_id, 3, b"one more")
+    assert len(sent) == 2
+    complete(s3c, upload_id, parts)
+    assert s3c.get_object(Bucket=BUCKET, Key="mp")["Body"].read() == b"".join(bodies)
+
+
+def test_an_unmarked_last_part_of_5_mib_is_followed_by_the_tag_at_completion(s3c: Any, plain_s3: Any) -> None:
+    upload_id = start(s3c)
+    bodies = [os.urandom(5 * MIB), os.urandom(5 * MIB + 1)]
+    parts = [part(s3c, upload_id, number, body) for number, body in enumerate(bodies, start=1)]
+    with pytest.raises(s3c.exceptions.ClientError, match="InvalidPart"):  # S3 refuses; the tag part is kept
+        complete(s3c, upload_id, [{**parts[0], "ETag": '"0"'}, parts[1]])
+    complete(s3c, upload_id, parts)  # a retried completion lists the part holding the tag again
+    assert plain_s3.head_object(Bucket=BUCKET, Key="mp", PartNumber=3)["ContentLength"] == 16
+    assert s3c.get_object(Bucket=BUCKET, Key="mp")["Body"].read() == b"".join(bodies)
+
+
+def test_completing_an_upload_without_parts_is_refused(s3c: Any) -> None:
+    upload_id = start(s3c)
+    with pytest.raises(s3crypt.ConfigurationError, match="no part was uploaded"):
+        complete(s3c, upload_id, [])
 
 
 def test_foreign_or_finished_uploads_are_refused(s3c: Any) -> None:
