@@ -1,7 +1,8 @@
 """Raw RSA keyring: ``RSA-OAEP-SHA1`` wrapping of the data key under an RSA key pair you hold (no KMS).
 
-The wrapped plaintext is the data key's length (one byte), the data key, then the content cipher's name, so a
-wrapped key cannot be moved to an object of another suite. Legacy reads (opt-in on the client):
+The wrapped plaintext is the data key's length (one byte), the data key, then the suite's binding (``115`` for
+V3, the content cipher's name for V2), so a wrapped key cannot be moved to an object of another suite.
+Legacy reads (opt-in on the client):
 ``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``, RSA-OAEP-SHA256 of the bare data key.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import constant_time, hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from s3crypt.crypto.suites import DATA_KEY_LENGTH, AlgorithmSuite
@@ -57,7 +58,7 @@ class RsaKeyring(RawKeyring):
 
     def _wrap(self, data_key: bytes, suite: AlgorithmSuite) -> bytes:
         assert self._public is not None
-        plaintext = bytes([len(data_key)]) + data_key + suite.cipher_name.encode()
+        plaintext = bytes([len(data_key)]) + data_key + suite.key_binding
         return self._public.encrypt(plaintext, _oaep(hashes.SHA1()))
 
     def _unwrap(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite) -> bytes:
@@ -77,10 +78,10 @@ class RsaKeyring(RawKeyring):
             return plaintext
         length = plaintext[0] if plaintext else 0
         data_key, cipher_name = plaintext[1 : 1 + length], plaintext[1 + length :]
-        if length != DATA_KEY_LENGTH or cipher_name != suite.cipher_name.encode():
+        if length != DATA_KEY_LENGTH or not constant_time.bytes_eq(cipher_name, suite.key_binding):
             raise DecryptionError(
-                f"the RSA-wrapped key is for content cipher {cipher_name[:40]!r}, not this object's "
-                f"{suite.cipher_name!r}: the wrapped key was moved from another object"
+                f"the RSA-wrapped key is for content algorithm {cipher_name[:40]!r}, not this object's "
+                f"{suite.key_binding.decode()!r}: the wrapped key was moved from another object"
             )
         return data_key
 
