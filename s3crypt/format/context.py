@@ -11,6 +11,8 @@ from typing import Any
 from s3crypt.errors import ConfigurationError, FormatError
 
 RESERVED_KEY = "aws:x-amz-cek-alg"
+LEGACY_KEY_ID = "kms_cmk_id"
+"""The other reserved context key: V1 clients stored the KMS key id under it."""
 RESERVED_PREFIX = "aws:"
 LOCATION_KEY = "s3crypt:location"
 """The encryption-context entry that binds an object to its bucket and key (``bind_object_location``)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from s3crypt.crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 from s3crypt.errors import FormatError, NotEncryptedError
-from s3crypt.format.context import decode_json, decode_rfc2047, encode_json
+from s3crypt.format.context import LEGACY_KEY_ID, decode_json, decode_rfc2047, encode_json
 
 KMS_CONTEXT = "kms+context"
 AES_GCM = "AES/GCM"
@@ -174,7 +174,7 @@ def _decode_v2(meta: dict[str, str]) -> Envelope:
 def _decode_v1(meta: dict[str, str]) -> Envelope:
     suite = AlgorithmSuite.ALG_AES_256_CBC_IV16_NO_KDF
     description = decode_json(meta.get(MATDESC, "{}"), MATDESC)
-    wrapping = meta.get(WRAP_ALG) or (LEGACY_KMS if "kms_cmk_id" in description else "AES")
+    wrapping = meta.get(WRAP_ALG) or (LEGACY_KMS if LEGACY_KEY_ID in description else "AES")
     return Envelope(
         suite=suite,
         data_key=EncryptedDataKey(wrapping, _unb64(meta, KEY_V1), description),
