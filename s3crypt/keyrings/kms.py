@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from s3crypt.crypto.suites import AlgorithmSuite
@@ -17,6 +19,19 @@ from s3crypt.keyrings.base import ClientFactory, DataKey, Keyring
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
+
+USER_AGENT = f"s3crypt/{importlib.metadata.version('s3crypt')}"
+"""What s3crypt adds to the user agent of the KMS clients it creates (s3-kms-keyring.md: a SHOULD)."""
+
+
+def with_user_agent(config: Config | None) -> Config:
+    """``config`` (the S3 client's, or none) with s3crypt's user-agent suffix after any the caller set.
+
+    Only KMS clients s3crypt creates get it: a ``kms_client`` the caller passed is theirs and stays as it is.
+    """
+    config = config or Config()
+    extra = " ".join(part for part in (getattr(config, "user_agent_extra", None), USER_AGENT) if part)
+    return config.merge(Config(user_agent_extra=extra))
 
 
 class KmsKeyring(Keyring):

@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -131,3 +132,21 @@ def test_the_stored_context_loses_both_reserved_keys_before_the_comparison(
     plain_s3.put_object(Bucket=BUCKET, Key="other-writer", Body=body, Metadata=metadata)
     got = s3c.get_object(Bucket=BUCKET, Key="other-writer", EncryptionContext={"tenant": "a"})
     assert got["Body"].read() == b"written elsewhere"
+
+
+@pytest.mark.parametrize("their_config", [None, Config(user_agent_extra="their-app/2")], ids=["default", "theirs"])
+def test_kms_calls_of_the_kms_client_s3crypt_creates_carry_its_user_agent(
+    plain_s3: Any, kms_key: str, their_config: Config | None
+) -> None:
+    agents: list[str] = []
+    client = s3crypt.client("s3", kms_key_id=kms_key, region_name=TEST_REGION, config=their_config)
+    kms_client = client._s3crypt_config.keyring.inner.kms_client
+    kms_client.meta.events.register(
+        "before-send.kms", lambda request, **_: agents.append(str(request.headers["User-Agent"]))
+    )
+    client.put_object(Bucket=BUCKET, Key="k", Body=b"x")
+    client.get_object(Bucket=BUCKET, Key="k")["Body"].read()
+    assert len(agents) == 2
+    for agent in agents:
+        assert f"s3crypt/{s3crypt.__version__}" in agent
+        assert their_config is None or "their-app/2" in agent
