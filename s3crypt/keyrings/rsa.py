@@ -3,7 +3,8 @@
 The wrapped plaintext is the data key's length (one byte), the data key, then the suite's binding (``115`` for
 V3, the content cipher's name for V2), so a wrapped key cannot be moved to an object of another suite.
 Legacy reads (opt-in on the client):
-``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``, RSA-OAEP-SHA256 of the bare data key.
+``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``, RSA-OAEP-SHA256 of the bare data key, and V1's ``RSA``, RSA PKCS#1 v1.5
+of the bare data key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from s3crypt.crypto.suites import DATA_KEY_LENGTH, AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError
-from s3crypt.format.metadata import RSA_OAEP_SHA1, EncryptedDataKey
+from s3crypt.format.metadata import LEGACY_RSA_PKCS1, RSA_OAEP_SHA1, EncryptedDataKey
 from s3crypt.keyrings.base import RawKeyring, fingerprint
 
 _LEGACY_OAEP_SHA256 = "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"
@@ -62,13 +63,13 @@ class RsaKeyring(RawKeyring):
         return self._public.encrypt(plaintext, _oaep(hashes.SHA1()))
 
     def _unwrap(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite) -> bytes:
-        if encrypted.wrapping_algorithm not in {RSA_OAEP_SHA1, _LEGACY_OAEP_SHA256}:
+        if encrypted.wrapping_algorithm not in _PADDINGS:
             raise self._wrong_keyring(encrypted)
         if self._private is None:
             raise ConfigurationError("this RsaKeyring has only a public key: give it the private key to read objects")
-        legacy = encrypted.wrapping_algorithm == _LEGACY_OAEP_SHA256
+        legacy = encrypted.wrapping_algorithm != RSA_OAEP_SHA1
         try:
-            plaintext = self._private.decrypt(encrypted.ciphertext, _oaep(hashes.SHA256() if legacy else hashes.SHA1()))
+            plaintext = self._private.decrypt(encrypted.ciphertext, _PADDINGS[encrypted.wrapping_algorithm])
         except ValueError:
             raise DecryptionError(
                 "the data key did not unwrap with this RSA private key: it is not the key the object was written "
@@ -84,6 +85,14 @@ class RsaKeyring(RawKeyring):
                 f"{suite.key_binding.decode()!r}: the wrapped key was moved from another object"
             )
         return data_key
+
+
+# RSA-OAEP-SHA1, and the legacy wrappings (opt-in): OAEP-SHA256 and, from V1 clients, PKCS#1 v1.5 ("RSA").
+_PADDINGS: dict[str, padding.AsymmetricPadding] = {
+    RSA_OAEP_SHA1: _oaep(hashes.SHA1()),
+    _LEGACY_OAEP_SHA256: _oaep(hashes.SHA256()),
+    LEGACY_RSA_PKCS1: padding.PKCS1v15(),
+}
 
 
 def _load_public(key: rsa.RSAPublicKey | bytes) -> rsa.RSAPublicKey:
