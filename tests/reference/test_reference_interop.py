@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import s3crypt
+from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
 from tests.reference import codec
 
@@ -24,7 +25,7 @@ SIZES = [0, 1, 1024 * 1024 + 17]
 
 
 def ours(keyring: s3crypt.Keyring, version: int, **options: Any) -> Any:
-    return s3crypt.client("s3", keyring=keyring, region_name="us-east-1", **VERSIONS[version], **options)
+    return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **VERSIONS[version], **options)
 
 
 @pytest.mark.parametrize("kind", KEYS)
