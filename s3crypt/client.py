@@ -24,7 +24,7 @@ from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.cache import MeteredKeyring, Stats
-from s3crypt.keyrings.kms import KmsKeyring
+from s3crypt.keyrings.kms import KmsKeyring, with_user_agent
 from s3crypt.operations.multipart import Uploads
 from s3crypt.rewrap import Rewrapper
 from s3crypt.transfer import Transfers
@@ -218,8 +218,9 @@ class Session:
         kms_kwargs = {name: client_kwargs[name] for name in _KMS_CLIENT_KWARGS if name in client_kwargs}
 
         def client_factory(service: str) -> BaseClient:
+            config = with_user_agent(kms_kwargs.get("config"))
             return self.boto3_session.client(  # type: ignore[call-overload,no-any-return]
-                service, region_name=client.meta.region_name, **kms_kwargs
+                service, region_name=client.meta.region_name, **{**kms_kwargs, "config": config}
             )
 
         keyring = MeteredKeyring(config.keyring.bind(client_factory), config.data_key_cache, Stats())

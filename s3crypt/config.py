@@ -11,6 +11,13 @@ from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.cache import DataKeyCache
 
 
+class _DefaultLimit(int):
+    """The default ``decrypt_memory_limit``: an int that tells "not set" apart from the same number given."""
+
+
+_DEFAULT_LIMIT = _DefaultLimit(DEFAULT_MEMORY_LIMIT)
+
+
 @dataclass(frozen=True)
 class EncryptionConfig:
     """Immutable, so one client can be shared between threads.
@@ -54,7 +61,7 @@ class EncryptionConfig:
     delete_instruction_files: bool = True
     data_key_cache: DataKeyCache | None = None
     bind_object_location: bool = False
-    decrypt_memory_limit: int = DEFAULT_MEMORY_LIMIT
+    decrypt_memory_limit: int = _DEFAULT_LIMIT
 
     def __post_init__(self) -> None:
         if not isinstance(self.keyring, Keyring):
@@ -103,3 +110,8 @@ class EncryptionConfig:
                 )
         if not isinstance(self.decrypt_memory_limit, int) or self.decrypt_memory_limit < 0:
             raise ConfigurationError("decrypt_memory_limit must be a non-negative number of bytes")
+        if self.enable_delayed_authentication and not isinstance(self.decrypt_memory_limit, _DefaultLimit):
+            raise ConfigurationError(
+                "decrypt_memory_limit bounds the memory of authenticated reads, which delayed authentication "
+                "does not use; set one or the other"
+            )

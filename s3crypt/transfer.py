@@ -21,8 +21,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
 from s3transfer.manager import TransferManager
 
+from s3crypt.crypto.rereads import piece_end
 from s3crypt.crypto.streams import (
-    CHUNK_SIZE,
     EncryptingStream,
     GcmMessage,
     check_plaintext_length,
@@ -94,7 +94,7 @@ class Transfers:
                 last = number == len(parts)
                 with open(filename, "rb") as source:
                     if last:
-                        _feed_gcm(message, source, size)
+                        _feed_gcm(message, source, size, part_size)
                     source.seek(offset)
                     body = EncryptingStream(source, length, message, offset, last=last)
                     sent = self._send_part(bucket, key, upload_id, number, body, args, last=last)
@@ -299,14 +299,18 @@ def _part_size(size: int, chunk_size: int) -> int:
     return max(chunk_size, -(-size // MAX_PARTS))
 
 
-def _feed_gcm(message: GcmMessage, source: IO[bytes], size: int) -> None:
-    """Give GCM whatever plaintext of ``source`` it has not seen yet, in order, so the tag can be computed."""
+def _feed_gcm(message: GcmMessage, source: IO[bytes], size: int, part_size: int) -> None:
+    """Give GCM whatever plaintext of ``source`` it has not seen yet, in order, so the tag can be computed.
+
+    It reads the pieces the parts read (cut at part boundaries too), so each is checked against the other read.
+    """
     while message.fed < size:
         offset = message.fed
         source.seek(offset)
-        data = source.read(min(CHUNK_SIZE, size - offset))
-        if not data:
-            raise EncryptionError(f"the file ended after {offset} of the {size} bytes it held when the upload began")
+        length = piece_end(offset, min(size, (offset // part_size + 1) * part_size)) - offset
+        data = _read_up_to(source, length)
+        if len(data) < length:
+            raise EncryptionError(f"the file ended before the {size} bytes it held when the upload began")
         message.encrypt(offset, data)
 
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from s3crypt.crypto.content import ContentCipher
+from s3crypt.crypto.rereads import PIECE, FirstPass, piece_end
 from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT, GCM_TAG_LENGTH
 from s3crypt.errors import DecryptionError, EncryptionError
 
@@ -93,6 +94,7 @@ class GcmMessage:
         self._fed = 0
         self._tag: bytes | None = None
         self._lock = threading.Lock()
+        self._first_pass = FirstPass()
 
     @property
     def fed(self) -> int:
@@ -100,8 +102,13 @@ class GcmMessage:
         return self._fed
 
     def encrypt(self, offset: int, data: bytes) -> bytes:
-        """The ciphertext of ``data``, the plaintext at ``offset``."""
+        """The ciphertext of ``data``, the plaintext at ``offset``, once it matches any earlier read of it.
+
+        ``data`` must start and end on a piece boundary (:mod:`s3crypt.crypto.rereads`) or a stream's edge.
+        """
+        sums = self._first_pass.sums(offset, data)
         with self._lock:
+            self._first_pass.check(sums)
             split = len(data)
             tail = b""
             if self._tag is None and offset <= self._fed < offset + len(data):
@@ -131,7 +138,8 @@ class EncryptingStream(io.RawIOBase):
     """Ciphertext of ``length`` bytes of plaintext read from ``source``, which start at ``offset`` of ``message``.
 
     With ``last`` the 16-byte tag follows. The stream can be sized, and re-read from any position whenever its
-    source can seek, giving identical bytes, so botocore can checksum, sign and retry it.
+    source can seek, giving identical bytes, so botocore can checksum, sign and retry it. The source is read in
+    whole pieces, each checked against its first read before its ciphertext is given out.
     """
 
     def __init__(
@@ -144,7 +152,9 @@ class EncryptingStream(io.RawIOBase):
         self._offset = offset
         self._last = last
         self._position = 0
-        self._target = 0
+        self._source_at = 0
+        self._piece = b""
+        self._piece_at = 0
 
     def __len__(self) -> int:
         return self._length + (GCM_TAG_LENGTH if self._last else 0)
@@ -156,42 +166,35 @@ class EncryptingStream(io.RawIOBase):
         return self._start is not None
 
     def tell(self) -> int:
-        return self._target
+        return self._position
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._target, io.SEEK_END: len(self)}[whence]
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self)}[whence]
         target = base + offset
         if target < 0:
             raise ValueError("negative seek position")
         if target != self._position and self._start is None:
             raise io.UnsupportedOperation("the plaintext source cannot seek")
-        self._target = target
+        self._position = target
         return target
 
     def read(self, size: int | None = -1) -> bytes:
-        if self._target != self._position:
-            assert self._start is not None
-            self._source.seek(self._start + min(self._target, self._length))
-            self._position = self._target
-        remaining = len(self) - self._position
+        remaining = max(0, len(self) - self._position)
         size = remaining if size is None or size < 0 else min(size, remaining)
         parts = []
         while size > 0:
             data = self._next(size)
             parts.append(data)
             size -= len(data)
-        self._target = self._position
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _next(self, size: int) -> bytes:
         """Up to ``size`` more bytes of ciphertext or tag."""
         if self._position < self._length:
-            data = self._source.read(min(size, self._length - self._position, CHUNK_SIZE))
-            if not data:
-                raise EncryptionError(
-                    f"the body ended after {self._position} of the {self._length} bytes it was said to hold"
-                )
-            out = self._message.encrypt(self._offset + self._position, data)
+            if not self._piece_at <= self._position < self._piece_at + len(self._piece):
+                self._load(self._position)
+            start = self._position - self._piece_at
+            out = self._piece[start : start + size]
         else:
             self._catch_up()
             tag_offset = self._position - self._length
@@ -199,15 +202,28 @@ class EncryptingStream(io.RawIOBase):
         self._position += len(out)
         return out
 
+    def _load(self, position: int) -> None:
+        """Read, check and encrypt the piece of plaintext around ``position`` (a piece boundary if unseekable)."""
+        at = self._offset + position
+        start = max(0, at - at % PIECE - self._offset)
+        stop = piece_end(self._offset + start, self._offset + self._length) - self._offset
+        if self._source_at != start:
+            assert self._start is not None
+            self._source.seek(self._start + start)
+        data = _read_up_to(self._source, stop - start)
+        self._source_at = start + len(data)
+        if len(data) < stop - start:
+            raise EncryptionError(
+                f"the body ended after {self._source_at} of the {self._length} bytes it was said to hold"
+            )
+        self._piece = self._message.encrypt(self._offset + start, data)
+        self._piece_at = start
+
     def _catch_up(self) -> None:
         """Feed GCM the rest of this stream's plaintext, when the tag is read before all of it was."""
         end = self._offset + self._length
         while self._start is not None and self._offset <= self._message.fed < end:
-            self._source.seek(self._start + self._message.fed - self._offset)
-            data = self._source.read(min(CHUNK_SIZE, end - self._message.fed))
-            if not data:
-                raise EncryptionError(f"the body ended before the {self._length} bytes it was said to hold")
-            self._message.encrypt(self._message.fed, data)
+            self._load(self._message.fed - self._offset)
 
 
 def _seekable(source: IO[bytes]) -> bool:
@@ -442,6 +458,15 @@ def _close(source: Readable) -> None:
     close = getattr(source, "close", None)
     if close is not None:
         close()
+
+
+def _read_up_to(source: Readable, size: int) -> bytes:
+    """``size`` bytes of ``source``, or fewer if it ends first."""
+    parts = []
+    while size and (data := source.read(size)):
+        parts.append(data)
+        size -= len(data)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _read_exactly(source: Readable, size: int) -> bytes:

@@ -30,6 +30,13 @@ class AlgorithmSuite(enum.Enum):
         return str(self.value) if self.is_committing else self.cipher_name
 
     @property
+    def key_binding(self) -> bytes:
+        """What binds a raw-wrapped data key to this suite: the AAD of an ``AES/GCM`` wrap and the name inside
+        an ``RSA-OAEP-SHA1`` pseudo key. V3 uses the suite id as a decimal string (``115``, as AWS's Java v4
+        client does, also when a ranged read goes through the CTR suite), V2 the content cipher's name."""
+        return self.context_value.encode()
+
+    @property
     def is_committing(self) -> bool:
         return self is AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 

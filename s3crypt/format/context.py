@@ -11,6 +11,8 @@ from typing import Any
 from s3crypt.errors import ConfigurationError, FormatError
 
 RESERVED_KEY = "aws:x-amz-cek-alg"
+LEGACY_KEY_ID = "kms_cmk_id"
+"""The other reserved context key: V1 clients stored the KMS key id under it."""
 RESERVED_PREFIX = "aws:"
 LOCATION_KEY = "s3crypt:location"
 """The encryption-context entry that binds an object to its bucket and key (``bind_object_location``)."""
@@ -66,12 +68,22 @@ def decode_json(value: str, what: str) -> dict[str, str]:
 
 
 def decode_rfc2047(value: str) -> str:
-    """S3 returns non-ASCII metadata RFC 2047-encoded (``=?UTF-8?B?...?=``); give back the original text.
+    """Undo S3's "double encoding" of non-ASCII metadata (``metadata-strategy.md``), as AWS's Java client does.
 
-    A value that does not decode is returned unchanged, for the parser of that value to refuse.
+    S3 reads the UTF-8 bytes a writer sent as ISO-8859-1 characters, and returns those RFC 2047-encoded
+    (``=?UTF-8?B?...?=``). So: MIME-decode, then take the characters back to bytes as ISO-8859-1 and read the
+    bytes as UTF-8. A step that does not apply leaves the value as it is, for the parser of that value to refuse.
     """
-    if "=?" not in value:
-        return value
+    decoded = _mime_decoded(value) if "=?" in value else value
+    if decoded.isascii():
+        return decoded
+    try:
+        return decoded.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return decoded
+
+
+def _mime_decoded(value: str) -> str:
     try:
         return "".join(
             text.decode(charset or "ascii") if isinstance(text, bytes) else text

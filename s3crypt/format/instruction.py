@@ -18,6 +18,7 @@ MARKER = "x-amz-crypto-instr-file"
 """Metadata that marks an object as an instruction file (written by AWS's clients too)."""
 
 _V3_IN_FILE = frozenset({meta.V3_KEY, meta.V3_WRAP_ALG, meta.V3_KMS_CONTEXT, meta.V3_MATDESC})
+_V3_OBJECT_ONLY = frozenset({meta.V3_CONTENT_ALG, meta.V3_COMMITMENT, meta.V3_MESSAGE_ID})
 _V2_IN_FILE = (meta.V1_KEYS | meta.V2_KEYS) - {meta.PLAINTEXT_LENGTH}
 _ALLOWED_IN_FILE = meta.ALL_KEYS | {MARKER}
 
@@ -57,5 +58,11 @@ def merge(object_metadata: Mapping[str, str], body: bytes, instruction_key: str)
     clashes = sorted(key for key in entries.keys() & lowered.keys() if entries[key] != lowered[key])
     if clashes:
         raise FormatError(f"the instruction file {instruction_key!r} contradicts the object's metadata on {clashes}")
+    stays_with_v3_object = sorted(entries.keys() & _V3_OBJECT_ONLY)
+    if entries.keys() & _V3_IN_FILE and stays_with_v3_object:
+        raise FormatError(
+            f"the V3 instruction file {instruction_key!r} holds {stays_with_v3_object}, which the format keeps in "
+            "the object's metadata only: it was altered"
+        )
     entries.pop(MARKER, None)
     return {**lowered, **entries}

@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 
 from s3crypt.crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 from s3crypt.errors import FormatError, NotEncryptedError
-from s3crypt.format.context import decode_json, decode_rfc2047, encode_json
+from s3crypt.format.context import LEGACY_KEY_ID, decode_json, decode_rfc2047, encode_json
 
 KMS_CONTEXT = "kms+context"
 AES_GCM = "AES/GCM"
 RSA_OAEP_SHA1 = "RSA-OAEP-SHA1"
 LEGACY_KMS = "kms"
-LEGACY_WRAPPINGS = frozenset({LEGACY_KMS, "AESWrap", "AES", "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"})
+LEGACY_AES_ECB = "AES"
+LEGACY_RSA_PKCS1 = "RSA"
+LEGACY_WRAPPINGS = frozenset(
+    {LEGACY_KMS, "AESWrap", LEGACY_AES_ECB, LEGACY_RSA_PKCS1, "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"}
+)
 
 # V2 (and V1) keys
 KEY_V1 = "x-amz-key"
@@ -41,6 +45,11 @@ V1_KEYS = frozenset({KEY_V1, IV, MATDESC, PLAINTEXT_LENGTH})
 V2_KEYS = frozenset({KEY_V2, IV, CEK_ALG, WRAP_ALG, MATDESC, TAG_LEN, PLAINTEXT_LENGTH})
 V3_KEYS = frozenset({V3_CONTENT_ALG, V3_COMMITMENT, V3_MESSAGE_ID, V3_KEY, V3_WRAP_ALG, V3_KMS_CONTEXT, V3_MATDESC})
 ALL_KEYS = V1_KEYS | V2_KEYS | V3_KEYS
+# Keys of one format that another format must not hold beside its own (content-metadata.md: SHOULD throw).
+_NOT_BESIDE_V3 = (V1_KEYS | V2_KEYS) - {PLAINTEXT_LENGTH}
+_NOT_BESIDE_V1_V2 = V3_KEYS
+_V3_CONTENT_ID = str(AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY.value)
+_LARGEST_AES_WRAPPED_KEY = 48  # 32 bytes + 16 of padding: a longer V1 key without x-amz-wrap-alg is RSA-wrapped
 
 _V3_WRAP_CODES = {KMS_CONTEXT: "12", AES_GCM: "02", RSA_OAEP_SHA1: "22"}
 _V3_WRAP_NAMES = {code: name for name, code in _V3_WRAP_CODES.items()}
@@ -112,7 +121,8 @@ def decode(metadata: Mapping[str, str]) -> Envelope:
     v3 = {V3_KEY, V3_COMMITMENT, V3_MESSAGE_ID} <= meta.keys()
     v2 = {KEY_V2, IV} <= meta.keys()
     v1 = {KEY_V1, IV} <= meta.keys()
-    if v3 + v2 + v1 > 1 or (v3 and meta.keys() & (V2_KEYS - {PLAINTEXT_LENGTH})):
+    foreign = _NOT_BESIDE_V3 if v3 else _NOT_BESIDE_V1_V2 if v2 or v1 else frozenset()
+    if v3 + v2 + v1 > 1 or meta.keys() & foreign:
         raise FormatError("the object's metadata holds keys of two format versions at once: it was tampered with")
     if v3:
         return _decode_v3(meta)
@@ -130,15 +140,15 @@ def decode(metadata: Mapping[str, str]) -> Envelope:
 
 
 def _decode_v3(meta: dict[str, str]) -> Envelope:
-    suite = _suite_from_id(_require(meta, V3_CONTENT_ALG))
-    if not suite.is_committing:
-        raise FormatError(f"a V3 object names content algorithm {meta[V3_CONTENT_ALG]!r}, which is not V3's")
+    if _require(meta, V3_CONTENT_ALG) != _V3_CONTENT_ID:
+        raise FormatError(f"a V3 object names content algorithm {meta[V3_CONTENT_ALG]!r}, not {_V3_CONTENT_ID!r}")
+    suite = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
     code = _require(meta, V3_WRAP_ALG)
     wrapping = _V3_WRAP_NAMES.get(code)
     if wrapping is None:
         raise FormatError(f"unknown V3 wrapping algorithm code {code!r}")
-    if wrapping == KMS_CONTEXT:
-        description = decode_json(_require(meta, V3_KMS_CONTEXT), V3_KMS_CONTEXT)
+    if wrapping == KMS_CONTEXT:  # content-metadata.md: an absent x-amz-t means {}
+        description = decode_json(meta.get(V3_KMS_CONTEXT, "{}"), V3_KMS_CONTEXT)
     else:
         description = decode_json(meta.get(V3_MATDESC, "{}"), V3_MATDESC)
     return Envelope(
@@ -154,11 +164,13 @@ def _decode_v2(meta: dict[str, str]) -> Envelope:
     cek_alg = _require(meta, CEK_ALG)
     if cek_alg == _GCM_CIPHER:
         suite = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF
-        tag_len = meta.get(TAG_LEN, str(GCM_TAG_LENGTH * 8))
+        tag_len = _require(meta, TAG_LEN)
         if tag_len != str(GCM_TAG_LENGTH * 8):
             raise FormatError(f"unsupported GCM tag length {tag_len!r} bits (only 128 exists in the format)")
     elif cek_alg == _CBC_CIPHER:
         suite = AlgorithmSuite.ALG_AES_256_CBC_IV16_NO_KDF
+        if TAG_LEN in meta:
+            raise FormatError(f"an AES-CBC object has no tag, yet its metadata holds {TAG_LEN}: it was altered")
     else:
         raise FormatError(f"unknown content encryption algorithm {cek_alg!r}")
     return Envelope(
@@ -174,20 +186,23 @@ def _decode_v2(meta: dict[str, str]) -> Envelope:
 def _decode_v1(meta: dict[str, str]) -> Envelope:
     suite = AlgorithmSuite.ALG_AES_256_CBC_IV16_NO_KDF
     description = decode_json(meta.get(MATDESC, "{}"), MATDESC)
-    wrapping = meta.get(WRAP_ALG) or (LEGACY_KMS if "kms_cmk_id" in description else "AES")
+    wrapped = _unb64(meta, KEY_V1)
     return Envelope(
         suite=suite,
-        data_key=EncryptedDataKey(wrapping, _unb64(meta, KEY_V1), description),
+        data_key=EncryptedDataKey(_v1_wrapping(meta, description, wrapped), wrapped, description),
         iv=_sized(_unb64(meta, IV), suite.iv_length, IV),
         plaintext_length=_length(meta),
     )
 
 
-def _suite_from_id(value: str) -> AlgorithmSuite:
-    try:
-        return AlgorithmSuite(int(value))
-    except ValueError:
-        raise FormatError(f"unknown content algorithm id {value!r}") from None
+def _v1_wrapping(meta: Mapping[str, str], description: Mapping[str, str], wrapped: bytes) -> str:
+    """A V1 object's wrapping: ``x-amz-wrap-alg`` if given; else ``kms`` if its description names a KMS key,
+    else ``AES`` (ECB) or ``RSA`` (PKCS#1 v1.5) by the wrapped key's length, as AWS's Java client infers it."""
+    if WRAP_ALG in meta:
+        return meta[WRAP_ALG]
+    if LEGACY_KEY_ID in description:
+        return LEGACY_KMS
+    return LEGACY_RSA_PKCS1 if len(wrapped) > _LARGEST_AES_WRAPPED_KEY else LEGACY_AES_ECB
 
 
 def _require(meta: Mapping[str, str], key: str) -> str:

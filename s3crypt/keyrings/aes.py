@@ -68,8 +68,8 @@ class AesKeyring(RawKeyring):
 
 
 def _aad(suite: AlgorithmSuite) -> bytes:
-    """The wrapped key's AAD: the content cipher's name, so a key cannot move to an object of another cipher."""
-    return suite.cipher_name.encode()
+    """The wrapped key's AAD: the object's suite, so a key cannot move to an object of another suite."""
+    return suite.key_binding
 
 
 def _ecb_unwrap(key: bytes, wrapped: bytes) -> bytes:

@@ -195,8 +195,9 @@ class MeteredKeyring(Keyring):
         self.inner.check(encrypted, suite, encryption_context)  # every object, cached key or not
         if self.cache is None:
             return self._call(self.inner.decrypt_data_key, encrypted, suite, encryption_context)
+        # Everything the uncached unwrap checks, so a cached key never opens what the keyring would refuse.
         description = frozenset(encrypted.description.items())
-        key = ("decrypt", self._identity, encrypted.wrapping_algorithm, encrypted.ciphertext, description)
+        key = ("decrypt", self._identity, suite, encrypted.wrapping_algorithm, encrypted.ciphertext, description)
 
         def fetch() -> DataKey:
             plaintext = self._call(self.inner.decrypt_data_key, encrypted, suite, encryption_context)

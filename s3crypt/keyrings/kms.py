@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError, EncryptionError, FormatError
-from s3crypt.format.context import LOCATION_KEY, RESERVED_KEY
+from s3crypt.format.context import LEGACY_KEY_ID, LOCATION_KEY, RESERVED_KEY
 from s3crypt.format.metadata import KMS_CONTEXT, LEGACY_KMS, EncryptedDataKey
 from s3crypt.keyrings.base import ClientFactory, DataKey, Keyring
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
+
+USER_AGENT = f"s3crypt/{importlib.metadata.version('s3crypt')}"
+"""What s3crypt adds to the user agent of the KMS clients it creates (s3-kms-keyring.md: a SHOULD)."""
+
+
+def with_user_agent(config: Config | None) -> Config:
+    """``config`` (the S3 client's, or none) with s3crypt's user-agent suffix after any the caller set.
+
+    Only KMS clients s3crypt creates get it: a ``kms_client`` the caller passed is theirs and stays as it is.
+    """
+    config = config or Config()
+    extra = " ".join(part for part in (getattr(config, "user_agent_extra", None), USER_AGENT) if part)
+    return config.merge(Config(user_agent_extra=extra))
 
 
 class KmsKeyring(Keyring):
@@ -94,7 +109,8 @@ class KmsKeyring(Keyring):
         return EncryptedDataKey(KMS_CONTEXT, response["CiphertextBlob"], context)
 
     def check(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
-        if encrypted.wrapping_algorithm == LEGACY_KMS:  # V1: the context is the key id, not the caller's
+        if encrypted.wrapping_algorithm == LEGACY_KMS:
+            _check_legacy(suite, encryption_context)
             return
         if encrypted.wrapping_algorithm != KMS_CONTEXT:
             raise FormatError(
@@ -102,6 +118,7 @@ class KmsKeyring(Keyring):
                 "cannot unwrap; use the keyring the object was written with"
             )
         stored = dict(encrypted.description)
+        stored.pop(LEGACY_KEY_ID, None)  # s3-kms-keyring.md: both reserved keys are removed before comparing
         if stored.pop(RESERVED_KEY, None) != suite.context_value:
             raise DecryptionError(
                 f"the object's encryption context names content algorithm "
@@ -199,6 +216,23 @@ def _endpoint(kms_client: KMSClient | None) -> tuple[str | None, str | None]:
     if kms_client is None:
         return None, None
     return kms_client.meta.region_name, kms_client.meta.endpoint_url
+
+
+def _check_legacy(suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
+    """A ``kms`` (V1) wrapped key binds no caller context: its stored context is the key id. So it opens only
+    legacy CBC content and only for a read that expects no context; else a relabelled copy of another object
+    would skip the context check (and ``bind_object_location``)."""
+    if not suite.is_legacy:
+        raise DecryptionError(
+            f"the object's data key is wrapped with legacy 'kms', which clients wrote only beside AES-CBC content, "
+            f"but the object is {suite.name}: its metadata was altered"
+        )
+    if encryption_context:
+        raise DecryptionError(
+            "the object's data key is wrapped with legacy 'kms', which binds no encryption context, so the "
+            "EncryptionContext (or the location of a bind_object_location client) cannot be checked; read it "
+            "without a context, with a client that does not bind locations"
+        )
 
 
 def _with_suite(encryption_context: Mapping[str, str], suite: AlgorithmSuite) -> dict[str, str]:

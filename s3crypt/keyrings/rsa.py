@@ -1,20 +1,22 @@
 """Raw RSA keyring: ``RSA-OAEP-SHA1`` wrapping of the data key under an RSA key pair you hold (no KMS).
 
-The wrapped plaintext is the data key's length (one byte), the data key, then the content cipher's name, so a
-wrapped key cannot be moved to an object of another suite. Legacy reads (opt-in on the client):
-``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``, RSA-OAEP-SHA256 of the bare data key.
+The wrapped plaintext is the data key's length (one byte), the data key, then the suite's binding (``115`` for
+V3, the content cipher's name for V2), so a wrapped key cannot be moved to an object of another suite.
+Legacy reads (opt-in on the client):
+``RSA/ECB/OAEPWithSHA-256AndMGF1Padding``, RSA-OAEP-SHA256 of the bare data key, and V1's ``RSA``, RSA PKCS#1 v1.5
+of the bare data key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import constant_time, hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from s3crypt.crypto.suites import DATA_KEY_LENGTH, AlgorithmSuite
 from s3crypt.errors import ConfigurationError, DecryptionError
-from s3crypt.format.metadata import RSA_OAEP_SHA1, EncryptedDataKey
+from s3crypt.format.metadata import LEGACY_RSA_PKCS1, RSA_OAEP_SHA1, EncryptedDataKey
 from s3crypt.keyrings.base import RawKeyring, fingerprint
 
 _LEGACY_OAEP_SHA256 = "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"
@@ -57,17 +59,17 @@ class RsaKeyring(RawKeyring):
 
     def _wrap(self, data_key: bytes, suite: AlgorithmSuite) -> bytes:
         assert self._public is not None
-        plaintext = bytes([len(data_key)]) + data_key + suite.cipher_name.encode()
+        plaintext = bytes([len(data_key)]) + data_key + suite.key_binding
         return self._public.encrypt(plaintext, _oaep(hashes.SHA1()))
 
     def _unwrap(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite) -> bytes:
-        if encrypted.wrapping_algorithm not in {RSA_OAEP_SHA1, _LEGACY_OAEP_SHA256}:
+        if encrypted.wrapping_algorithm not in _PADDINGS:
             raise self._wrong_keyring(encrypted)
         if self._private is None:
             raise ConfigurationError("this RsaKeyring has only a public key: give it the private key to read objects")
-        legacy = encrypted.wrapping_algorithm == _LEGACY_OAEP_SHA256
+        legacy = encrypted.wrapping_algorithm != RSA_OAEP_SHA1
         try:
-            plaintext = self._private.decrypt(encrypted.ciphertext, _oaep(hashes.SHA256() if legacy else hashes.SHA1()))
+            plaintext = self._private.decrypt(encrypted.ciphertext, _PADDINGS[encrypted.wrapping_algorithm])
         except ValueError:
             raise DecryptionError(
                 "the data key did not unwrap with this RSA private key: it is not the key the object was written "
@@ -77,12 +79,20 @@ class RsaKeyring(RawKeyring):
             return plaintext
         length = plaintext[0] if plaintext else 0
         data_key, cipher_name = plaintext[1 : 1 + length], plaintext[1 + length :]
-        if length != DATA_KEY_LENGTH or cipher_name != suite.cipher_name.encode():
+        if length != DATA_KEY_LENGTH or not constant_time.bytes_eq(cipher_name, suite.key_binding):
             raise DecryptionError(
-                f"the RSA-wrapped key is for content cipher {cipher_name[:40]!r}, not this object's "
-                f"{suite.cipher_name!r}: the wrapped key was moved from another object"
+                f"the RSA-wrapped key is for content algorithm {cipher_name[:40]!r}, not this object's "
+                f"{suite.key_binding.decode()!r}: the wrapped key was moved from another object"
             )
         return data_key
+
+
+# RSA-OAEP-SHA1, and the legacy wrappings (opt-in): OAEP-SHA256 and, from V1 clients, PKCS#1 v1.5 ("RSA").
+_PADDINGS: dict[str, padding.AsymmetricPadding] = {
+    RSA_OAEP_SHA1: _oaep(hashes.SHA1()),
+    _LEGACY_OAEP_SHA256: _oaep(hashes.SHA256()),
+    LEGACY_RSA_PKCS1: padding.PKCS1v15(),
+}
 
 
 def _load_public(key: rsa.RSAPublicKey | bytes) -> rsa.RSAPublicKey:

@@ -89,6 +89,40 @@ def test_not_encrypted() -> None:
         metadata.decode({"owner": "alice"})
 
 
+@pytest.mark.parametrize("v3_key", ["x-amz-t", "x-amz-w", "x-amz-m", "x-amz-c"])
+def test_v2_keys_beside_a_v3_only_key_are_two_versions(v3_key: str) -> None:
+    with pytest.raises(FormatError, match="two format versions"):
+        metadata.decode({**metadata.encode(v2_envelope()), v3_key: "12"})
+
+
+@pytest.mark.parametrize("v2_key", ["x-amz-wrap-alg", "x-amz-matdesc", "x-amz-tag-len", "x-amz-iv"])
+def test_v3_keys_beside_a_v2_only_key_are_two_versions(v2_key: str) -> None:
+    with pytest.raises(FormatError, match="two format versions"):
+        metadata.decode({**metadata.encode(v3_envelope()), v2_key: "128"})
+
+
+def test_a_v2_gcm_object_without_its_tag_length_is_refused() -> None:
+    entries = metadata.encode(v2_envelope())
+    del entries["x-amz-tag-len"]
+    with pytest.raises(FormatError, match="lacks x-amz-tag-len"):
+        metadata.decode(entries)
+
+
+def test_an_absent_x_amz_t_means_an_empty_context() -> None:
+    entries = metadata.encode(v3_envelope())
+    del entries["x-amz-t"]
+    assert metadata.decode(entries).data_key.description == {}
+
+
+def test_s3s_double_encoding_of_non_ascii_metadata_is_undone() -> None:
+    """metadata-strategy.md: S3 takes the UTF-8 bytes as ISO-8859-1 and returns them RFC 2047-encoded."""
+    description = '{"owner":"Zoë ✓"}'
+    as_s3_stores_it = description.encode().decode("latin-1")
+    returned = "=?UTF-8?B?" + base64.b64encode(as_s3_stores_it.encode()).decode() + "?="
+    entries = {**metadata.encode(v3_envelope()), "x-amz-t": returned}
+    assert metadata.decode(entries).data_key.description == {"owner": "Zoë ✓"}
+
+
 def test_two_versions_at_once() -> None:
     with pytest.raises(FormatError, match="two format versions"):
         metadata.decode({**metadata.encode(v3_envelope()), **metadata.encode(v2_envelope())})
@@ -99,8 +133,11 @@ def test_two_versions_at_once() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("x-amz-c", "114", "not V3's"),
-        ("x-amz-c", "abc", "unknown content algorithm"),
+        ("x-amz-c", "114", "not '115'"),
+        ("x-amz-c", "abc", "not '115'"),
+        ("x-amz-c", "0115", "not '115'"),
+        ("x-amz-c", " 115", "not '115'"),
+        ("x-amz-c", "+115", "not '115'"),
         ("x-amz-w", "99", "unknown V3 wrapping"),
         ("x-amz-i", base64.b64encode(b"short").decode(), "expected 28"),
         ("x-amz-d", "not base64!", "not valid base64"),

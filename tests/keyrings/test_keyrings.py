@@ -178,6 +178,10 @@ def legacy_wrappings(kms: Any, kms_key: str, data_key: bytes) -> dict[str, tuple
             {"x-amz-key": b64(aes_key_wrap(AES_KEY, data_key)), "x-amz-wrap-alg": "AESWrap", "x-amz-matdesc": "{}"},
         ),
         "AES": (s3crypt.AesKeyring(AES_KEY), {"x-amz-key": b64(ecb_wrapped), "x-amz-matdesc": "{}"}),
+        "RSA": (  # V1 without x-amz-wrap-alg: PKCS#1 v1.5, told from AES-ECB by the wrapped key's length
+            s3crypt.RsaKeyring(private_key=RSA_PRIVATE),
+            {"x-amz-key": b64(RSA_PRIVATE.public_key().encrypt(data_key, asymmetric_padding.PKCS1v15()))},
+        ),
         "RSA/ECB/OAEPWithSHA-256AndMGF1Padding": (
             s3crypt.RsaKeyring(private_key=RSA_PRIVATE),
             {
@@ -189,7 +193,7 @@ def legacy_wrappings(kms: Any, kms_key: str, data_key: bytes) -> dict[str, tuple
     }
 
 
-@pytest.mark.parametrize("wrapping", ["kms", "AESWrap", "AES", "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"])
+@pytest.mark.parametrize("wrapping", ["kms", "AESWrap", "AES", "RSA", "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"])
 @pytest.mark.parametrize("size", [0, 16, 1000])
 def test_v1_cbc_objects_open_only_when_both_legacy_options_are_on(
     plain_s3: Any, kms: Any, kms_key: str, wrapping: str, size: int

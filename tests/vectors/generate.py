@@ -1,8 +1,10 @@
 """Writes the golden test vectors in this folder: ``python -m tests.vectors.generate``.
 
 KMS vectors are written by the official AWS S3 Encryption Client for Python (the peer) under a seeded moto
-KMS key; AES and RSA vectors by s3crypt (the peer has no raw keyrings); legacy vectors (V1 AES-CBC, legacy
-wrappings) are built from the format facts. Each vector holds what S3 stores (body, metadata, instruction
+KMS key, and by s3crypt; AES and RSA vectors by the independent reference codec in ``tests/reference`` (the peer
+has no raw keyrings); legacy vectors (V1 AES-CBC, legacy wrappings) are built from the format facts.
+``python -m tests.vectors.generate aes- rsa-`` rewrites only the vectors whose names start with those prefixes.
+Each vector holds what S3 stores (body, metadata, instruction
 file) and the keys that open it. Vectors are data: regenerate only when adding one, never to make a test pass.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from s3_encryption.materials.materials import CommitmentPolicy as PeerPolicy
 
 import s3crypt
 from s3crypt.testing import TEST_REGION
+from tests.reference import codec
 from tests.vectors.kms import KEY_ID, fixed_kms_key
 
 HERE = Path(__file__).parent
@@ -54,6 +58,8 @@ def stored(s3: Any, key: str) -> dict[str, Any]:
 
 
 def write(name: str, vector: dict[str, Any]) -> None:
+    if sys.argv[1:] and not name.startswith(tuple(sys.argv[1:])):
+        return
     (HERE / f"{name}.json").write_text(json.dumps(vector, indent=2, sort_keys=True) + "\n")
 
 
@@ -83,36 +89,61 @@ def peer_vectors(s3: Any, kms: Any) -> None:
             )
 
 
-def our_vectors(s3: Any, kms: Any, rsa_pem: bytes) -> None:
-    keyrings = {
-        "kms": ({"type": "kms"}, s3crypt.KmsKeyring(KEY_ID, kms_client=kms)),
+def our_vectors(s3: Any, kms: Any) -> None:
+    keyring = s3crypt.KmsKeyring(KEY_ID, kms_client=kms)
+    for version, options in (("v3", {}), ("v2", V2)):
+        for strategy in ("metadata", "instruction"):
+            name = f"kms-{version}-{strategy}-s3crypt"
+            client = s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **options)
+            client.put_object(
+                Bucket=BUCKET,
+                Key=name,
+                Body=PLAINTEXT,
+                EncryptionContext={"tenant": "acme"},
+                InstructionFile=strategy == "instruction",
+            )
+            write(
+                name,
+                {
+                    "writer": "s3crypt",
+                    "key": {"type": "kms"},
+                    "encryption_context": {"tenant": "acme"},
+                    "plaintext": b64(PLAINTEXT),
+                    **stored(s3, name),
+                },
+            )
+
+
+# metadata-strategy.md: what an instruction file holds, by format version (the rest stays with the object).
+_IN_INSTRUCTION_FILE = {
+    3: {"x-amz-3", "x-amz-w", "x-amz-m", "x-amz-t"},
+    2: {"x-amz-key-v2", "x-amz-iv", "x-amz-cek-alg", "x-amz-wrap-alg", "x-amz-matdesc", "x-amz-tag-len"},
+}
+
+
+def reference_vectors(rsa_private: rsa.RSAPrivateKey, rsa_pem: bytes) -> None:
+    keys: dict[str, tuple[dict[str, Any], codec.Key]] = {
         "aes": (
             {"type": "aes", "key": b64(AES_KEY), "material_description": {"generation": "1"}},
-            s3crypt.AesKeyring(AES_KEY, {"generation": "1"}),
+            codec.AesKey(AES_KEY),
         ),
-        "rsa": ({"type": "rsa", "private_pem": rsa_pem.decode()}, s3crypt.RsaKeyring(private_key=rsa_pem)),
+        "rsa": ({"type": "rsa", "private_pem": rsa_pem.decode()}, codec.RsaKey(rsa_private)),
     }
-    for keyring_name, (key, keyring) in keyrings.items():
-        for version, options in (("v3", {}), ("v2", V2)):
+    for kind, (key, reference_key) in keys.items():
+        for version in (3, 2):
+            metadata, body = codec.encrypt(PLAINTEXT, reference_key, version, key.get("material_description"))
             for strategy in ("metadata", "instruction"):
-                name = f"{keyring_name}-{version}-{strategy}-s3crypt"
-                client = s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **options)
-                context = {"tenant": "acme"} if keyring_name == "kms" else {}
-                client.put_object(
-                    Bucket=BUCKET,
-                    Key=name,
-                    Body=PLAINTEXT,
-                    EncryptionContext=context,
-                    InstructionFile=strategy == "instruction",
-                )
+                in_file = _IN_INSTRUCTION_FILE[version] if strategy == "instruction" else set()
                 write(
-                    name,
+                    f"{kind}-v{version}-{strategy}-reference",
                     {
-                        "writer": "s3crypt",
+                        "writer": "tests/reference (independent codec, from the spec and AWS's Java v4 keyrings)",
                         "key": key,
-                        "encryption_context": context,
+                        "encryption_context": {},
                         "plaintext": b64(PLAINTEXT),
-                        **stored(s3, name),
+                        "body": b64(body),
+                        "metadata": {k: v for k, v in metadata.items() if k not in in_file},
+                        "instruction_file": {k: v for k, v in metadata.items() if k in in_file} or None,
                     },
                 )
 
@@ -177,7 +208,8 @@ def main() -> None:
         s3 = boto3.client("s3", region_name=TEST_REGION)
         s3.create_bucket(Bucket=BUCKET)
         peer_vectors(s3, kms)
-        our_vectors(s3, kms, rsa_pem)
+        our_vectors(s3, kms)
+        reference_vectors(rsa_private, rsa_pem)
         legacy_vectors(kms, rsa_private, rsa_pem)
 
 
