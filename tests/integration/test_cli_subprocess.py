@@ -21,7 +21,8 @@ import pytest
 from s3crypt import demo
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
 
-pytestmark = pytest.mark.integration
+# The CLI's --endpoint-url sends S3 and KMS requests to one URL: one moto_server serves both.
+pytestmark = [pytest.mark.integration, pytest.mark.moto_only]
 
 _SCRIPT = Path(sys.executable).with_name("s3crypt")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "s3crypt.cli"]
