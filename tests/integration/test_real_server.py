@@ -135,6 +135,39 @@ def test_copies_and_key_rotation_of_a_multipart_object(http_s3c: Any, bucket: st
         http_s3c.get_object(Bucket=bucket, Key="src", EncryptionContext={"v": "1"})
 
 
+# Keys, instruction files and S3's own errors
+
+ODD_KEY = "dir/ünï cödé + space%2F&=?.txt"
+
+
+def test_odd_keys_with_instruction_files_copies_and_deletes(http_s3c: Any, http_plain: Any, bucket: str) -> None:
+    http_s3c.put_object(Bucket=bucket, Key=ODD_KEY, Body=b"odd", EncryptionContext={"a": "1"}, InstructionFile=True)
+    http_s3c.copy_object(CopySource={"Bucket": bucket, "Key": ODD_KEY}, Bucket=bucket, Key=ODD_KEY + ".copy")
+
+    assert http_s3c.get_object(Bucket=bucket, Key=ODD_KEY, EncryptionContext={"a": "1"})["Body"].read() == b"odd"
+    stored = {item["Key"] for item in http_plain.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert stored == {ODD_KEY, ODD_KEY + ".instruction", ODD_KEY + ".copy"}
+    response = http_s3c.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": ODD_KEY}]})
+    assert [deleted["Key"] for deleted in response["Deleted"]] == [ODD_KEY]
+    assert {item["Key"] for item in http_plain.list_objects_v2(Bucket=bucket)["Contents"]} == {ODD_KEY + ".copy"}
+
+
+def test_s3_errors_reach_the_caller_untouched(http_s3c: Any, bucket: str, tmp_path: Path) -> None:
+    etag = http_s3c.put_object(Bucket=bucket, Key="k", Body=b"x" * 100)["ETag"]
+    cases = [
+        (lambda: http_s3c.get_object(Bucket=bucket, Key="k", IfNoneMatch=etag), "304"),
+        (lambda: http_s3c.get_object(Bucket=bucket, Key="k", IfMatch='"0123"'), "PreconditionFailed|412"),
+        (lambda: http_s3c.get_object(Bucket=bucket, Key="missing"), "NoSuchKey"),
+        (lambda: http_s3c.head_object(Bucket=bucket, Key="missing"), "404"),
+        (lambda: http_s3c.download_file(bucket, "missing", str(tmp_path / "missing")), "404"),
+        (lambda: http_s3c.get_object(Bucket=bucket + "-none", Key="k"), "NoSuchBucket"),
+    ]
+    for call, code in cases:
+        with pytest.raises(ClientError, match=code):
+            call()
+    assert list(tmp_path.iterdir()) == []
+
+
 # Ranges
 
 
