@@ -49,6 +49,8 @@ class Target:
     """A KMS key to use; ``None``: each test creates its own in moto."""
     bucket: str | None = None
     """The one bucket to use, emptied after each test; ``None``: each test creates its own."""
+    sse_kms_key_id: str | None = None
+    """A key for S3's own SSE-KMS (``SSEKMSKeyId``); ``None``: the test's KMS key."""
 
     @property
     def is_moto(self) -> bool:
@@ -99,7 +101,7 @@ def rgw(https: bool) -> Target:
         connection["verify"] = _required("S3_CA_BUNDLE", "start-rgw.sh's env file")
         # RGW 16.2 answers 411 to aws-chunked bodies, which botocore sends over HTTPS to compute a checksum.
         connection["config"] = Config(request_checksum_calculation="when_required")
-    return Target("rgw-https" if https else "rgw", connection)
+    return Target("rgw-https" if https else "rgw", connection, sse_kms_key_id=os.environ.get("S3_KMS_KEY_ID"))
 
 
 def aws() -> Target:

@@ -113,6 +113,22 @@ def test_sse_c_copies_need_the_source_key(http_s3c: Any, bucket: str, target: Ta
             http_s3c.copy_object(CopySource=source, Bucket=bucket, Key="keyless")
 
 
+# SSE-KMS
+
+
+def test_sse_kms_under_client_side_encryption(http_s3c: Any, http_key: str, bucket: str, target: Target) -> None:
+    sse = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": target.sse_kms_key_id or http_key}
+    data = os.urandom(11 * MIB)
+    put = http_s3c.put_object(Bucket=bucket, Key="small", Body=b"two layers", **sse)
+    http_s3c.upload_fileobj(io.BytesIO(data), bucket, "big", ExtraArgs=sse, Config=PARTS)
+
+    assert put["ServerSideEncryption"] == "aws:kms"
+    for key, body in (("small", b"two layers"), ("big", data)):
+        got = http_s3c.get_object(Bucket=bucket, Key=key)
+        assert got["ServerSideEncryption"] == "aws:kms"
+        assert got["Body"].read() == body
+
+
 # Copies
 
 
