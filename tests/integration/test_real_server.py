@@ -11,6 +11,7 @@ import io
 import os
 import threading
 import urllib.parse
+import uuid
 import zlib
 from collections import defaultdict
 from pathlib import Path
@@ -176,7 +177,7 @@ def test_s3_errors_reach_the_caller_untouched(http_s3c: Any, bucket: str, tmp_pa
         (lambda: http_s3c.get_object(Bucket=bucket, Key="missing"), "NoSuchKey"),
         (lambda: http_s3c.head_object(Bucket=bucket, Key="missing"), "404"),
         (lambda: http_s3c.download_file(bucket, "missing", str(tmp_path / "missing")), "404"),
-        (lambda: http_s3c.get_object(Bucket=bucket + "-none", Key="k"), "NoSuchBucket"),
+        (lambda: http_s3c.get_object(Bucket=f"s3crypt-none-{uuid.uuid4().hex}", Key="k"), "NoSuchBucket"),
     ]
     for call, code in cases:
         with pytest.raises(ClientError, match=code):
