@@ -32,6 +32,7 @@ INTERRUPT_ON_FIRST_PROGRESS = textwrap.dedent(
     """
     import os, signal, sys
     from s3crypt import cli
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a runner started in the background ignores SIGINT
     cli.Progress.update = lambda self, amount: os.kill(os.getpid(), signal.SIGINT)
     sys.exit(cli.main(sys.argv[1:]))
     """
