@@ -97,6 +97,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     name = targets.chosen(config)
+    missing = targets.missing_settings(name)
+    if missing:
+        raise pytest.UsageError(f"the {name} S3 target needs {', '.join(missing)} (see docs/testing.md)")
     if name == "aws" and getattr(config.option, "numprocesses", None):
         raise pytest.UsageError("the aws target shares one bucket, emptied after each test: run it without -n")
 

@@ -77,6 +77,19 @@ class Target:
         return verify if isinstance(verify, str) else None
 
 
+_RGW = ("S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY")
+REQUIRED = {
+    "rgw": _RGW,
+    "rgw-https": (*_RGW, "S3_ENDPOINT_HTTPS", "S3_CA_BUNDLE"),
+    "aws": ("S3CRYPT_TEST_BUCKET", "S3CRYPT_TEST_KMS_KEY_ID"),
+}
+"""The environment variables each target needs (rgw's are in the env file start-rgw.sh writes)."""
+
+
+def missing_settings(name: str) -> list[str]:
+    return [variable for variable in REQUIRED.get(name, ()) if not os.environ.get(variable)]
+
+
 def chosen(config: pytest.Config) -> str:
     name: str = config.getoption("s3_target") or os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT
     if name not in NAMES:
@@ -92,13 +105,13 @@ def moto(endpoint: str, ca_bundle: str | None = None) -> Target:
 
 def rgw(https: bool) -> Target:
     connection: dict[str, Any] = {
-        "endpoint_url": _required("S3_ENDPOINT_HTTPS" if https else "S3_ENDPOINT", "start-rgw.sh's env file"),
+        "endpoint_url": os.environ["S3_ENDPOINT_HTTPS" if https else "S3_ENDPOINT"],
         "region_name": os.environ.get("S3_REGION", TEST_REGION),
-        "aws_access_key_id": _required("S3_ACCESS_KEY", "start-rgw.sh's env file"),
-        "aws_secret_access_key": _required("S3_SECRET_KEY", "start-rgw.sh's env file"),
+        "aws_access_key_id": os.environ["S3_ACCESS_KEY"],
+        "aws_secret_access_key": os.environ["S3_SECRET_KEY"],
     }
     if https:
-        connection["verify"] = _required("S3_CA_BUNDLE", "start-rgw.sh's env file")
+        connection["verify"] = os.environ["S3_CA_BUNDLE"]
         # RGW 16.2 answers 411 to aws-chunked bodies, which botocore sends over HTTPS to compute a checksum.
         connection["config"] = Config(request_checksum_calculation="when_required")
     return Target("rgw-https" if https else "rgw", connection, sse_kms_key_id=os.environ.get("S3_KMS_KEY_ID"))
@@ -121,16 +134,9 @@ def aws() -> Target:
         "aws",
         connection,
         kms=connection,
-        kms_key_id=_required("S3CRYPT_TEST_KMS_KEY_ID", "a KMS key the credentials may use"),
-        bucket=_required("S3CRYPT_TEST_BUCKET", "an empty bucket the tests may fill and empty"),
+        kms_key_id=os.environ["S3CRYPT_TEST_KMS_KEY_ID"],
+        bucket=os.environ["S3CRYPT_TEST_BUCKET"],
     )
-
-
-def _required(name: str, what: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise pytest.UsageError(f"this S3 target needs {name}: {what}")
-    return value
 
 
 def make_certificate(directory: Path) -> tuple[str, str]:
