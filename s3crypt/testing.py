@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -41,23 +42,28 @@ def free_port() -> int:
 
 
 @contextmanager
-def moto_server(command: Sequence[str] | None = None, timeout: float = 30.0) -> Iterator[str]:
+def moto_server(
+    command: Sequence[str] | None = None, timeout: float = 30.0, *, tls: tuple[str, str] | None = None
+) -> Iterator[str]:
     """Run ``moto_server`` on a free 127.0.0.1 port in a child process; yields its endpoint URL.
 
     ``command`` replaces the launcher (for example ``[sys.executable, "moto_server_ranged.py"]``); the host
-    and port arguments are appended.
+    and port arguments are appended. ``tls=(certificate_file, key_file)`` serves HTTPS with that certificate
+    (give clients ``verify=certificate_file``).
     """
     port = free_port()
     launcher = list(command) if command else [sys.executable, "-m", "moto.server"]
+    tls_arguments = ["-c", tls[0], "-k", tls[1]] if tls else []
     process = subprocess.Popen(
-        [*launcher, "-H", "127.0.0.1", "-p", str(port)],
+        [*launcher, "-H", "127.0.0.1", "-p", str(port), *tls_arguments],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=tls[0]) if tls else None
     try:
-        _wait_until_up(endpoint, process, timeout)
+        _wait_until_up(endpoint, process, timeout, context)
         yield endpoint
     finally:
         process.terminate()
@@ -68,13 +74,15 @@ def moto_server(command: Sequence[str] | None = None, timeout: float = 30.0) -> 
             process.wait()
 
 
-def _wait_until_up(endpoint: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_until_up(
+    endpoint: str, process: subprocess.Popen[bytes], timeout: float, context: ssl.SSLContext | None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"moto_server exited with code {process.returncode} before it was ready")
         try:
-            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
+            with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=context):
                 return
         except OSError:
             time.sleep(0.1)

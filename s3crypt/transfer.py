@@ -90,14 +90,22 @@ class Transfers:
         parts = [(offset, min(part_size, size - offset)) for offset in range(0, size, part_size)]
 
         def send_parts(upload_id: str, message: GcmMessage, pool: concurrent.futures.Executor) -> list[Any]:
-            def send(number: int, offset: int, length: int) -> dict[str, Any]:
+            failed = threading.Event()
+
+            def send(number: int, offset: int, length: int) -> dict[str, Any] | None:
+                if failed.is_set():  # queued parts are not sent; the failed part's future raises its own error
+                    return None
                 last = number == len(parts)
-                with open(filename, "rb") as source:
-                    if last:
-                        _feed_gcm(message, source, size, part_size)
-                    source.seek(offset)
-                    body = EncryptingStream(source, length, message, offset, last=last)
-                    sent = self._send_part(bucket, key, upload_id, number, body, args, last=last)
+                try:
+                    with open(filename, "rb") as source:
+                        if last:
+                            _feed_gcm(message, source, size, part_size)
+                        source.seek(offset)
+                        body = EncryptingStream(source, length, message, offset, last=last)
+                        sent = self._send_part(bucket, key, upload_id, number, body, args, last=last)
+                except BaseException:
+                    failed.set()
+                    raise
                 _report(callback, length)
                 return sent
 

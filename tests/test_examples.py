@@ -32,6 +32,7 @@ def test_there_are_examples() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.moto_only  # each example starts its own moto_server
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
 def test_example_runs(script: Path) -> None:
     result = run(str(script))

@@ -23,7 +23,8 @@ from s3crypt import demo
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
 from tests.conftest import V2_OPTIONS
 
-pytestmark = pytest.mark.integration
+# The CLI's --endpoint-url sends S3 and KMS requests to one URL: one moto_server serves both.
+pytestmark = [pytest.mark.integration, pytest.mark.moto_only]
 
 _SCRIPT = Path(sys.executable).with_name("s3crypt")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "s3crypt.cli"]
@@ -33,6 +34,7 @@ INTERRUPT_ON_FIRST_PROGRESS = textwrap.dedent(
     """
     import os, signal, sys
     from s3crypt import cli
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a runner started in the background ignores SIGINT
     from s3crypt.cli import progress
     progress.Progress.update = lambda self, amount: os.kill(os.getpid(), signal.SIGINT)
     sys.exit(cli.main(sys.argv[1:]))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import ssl
 import urllib.request
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 import s3crypt
 from tests.conftest import V2_OPTIONS
+from tests.targets import Target
 
 pytestmark = pytest.mark.integration
 
@@ -18,8 +19,10 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize("size", [0, 17, 1024 * 1024 + 1, 9 * 1024 * 1024])
 @pytest.mark.parametrize("checksum", [None, "CRC32", "SHA256"])
 def test_round_trip_with_checksums_over_http(
-    http_s3c: Any, http_plain: Any, bucket: str, size: int, checksum: str | None
+    http_s3c: Any, http_plain: Any, bucket: str, target: Target, size: int, checksum: str | None
 ) -> None:
+    if checksum and not target.accepts_aws_chunked:
+        pytest.skip(f"{target.name} refuses the aws-chunked body an explicit checksum makes (plain boto3 too)")
     body = os.urandom(size)
     extra = {"ChecksumAlgorithm": checksum} if checksum else {}
     http_s3c.put_object(Bucket=bucket, Key="k", Body=body, EncryptionContext={"size": str(size)}, **extra)
@@ -36,34 +39,15 @@ def test_file_body_streams(http_s3c: Any, bucket: str, tmp_path: Any) -> None:
     assert http_s3c.get_object(Bucket=bucket, Key="f")["Body"].read() == path.read_bytes()
 
 
-class InternalError:
-    """The raw body of an S3 500 response, which botocore's standard retry mode retries."""
-
-    def stream(self) -> Any:
-        yield b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
-
-
-def test_a_retried_put_sends_identical_ciphertext(http_s3c: Any, bucket: str) -> None:
-    sent: list[bytes] = []
-
-    def capture_then_fail_once(request: Any, **_: Any) -> AWSResponse | None:
-        sent.append(request.body.read())
-        request.body.seek(0)
-        if len(sent) == 1:
-            return AWSResponse(request.url, 500, {}, InternalError())
-        return None
-
-    http_s3c.meta.events.register("before-send.s3.PutObject", capture_then_fail_once)
-    http_s3c.put_object(Bucket=bucket, Key="retried", Body=os.urandom(300_000))
-    assert len(sent) == 2
-    assert sent[0] == sent[1]
-    assert len(sent[0]) == 300_016
-
-
 def test_kms_endpoint_comes_from_boto3_configuration(
-    monkeypatch: pytest.MonkeyPatch, connection: dict[str, Any], http_key: str, bucket: str
+    monkeypatch: pytest.MonkeyPatch,
+    connection: dict[str, Any],
+    kms_connection: dict[str, Any],
+    http_key: str,
+    bucket: str,
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", connection["endpoint_url"])
+    if "endpoint_url" in kms_connection:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", kms_connection["endpoint_url"])
     client = s3crypt.Session(__import__("boto3").Session()).client("s3", kms_key_id=http_key, **connection)
     client.put_object(Bucket=bucket, Key="k", Body=b"configured by the environment")
     assert client.get_object(Bucket=bucket, Key="k")["Body"].read() == b"configured by the environment"
@@ -75,10 +59,10 @@ def test_v2_over_http(connection: dict[str, Any], http_kms: Any, http_key: str, 
     assert client.get_object(Bucket=bucket, Key="v2")["Body"].read() == b"v2 over http"
 
 
-def test_presigned_get_serves_the_ciphertext(http_s3c: Any, bucket: str) -> None:
+def test_presigned_get_serves_the_ciphertext(http_s3c: Any, bucket: str, target: Target) -> None:
     http_s3c.put_object(Bucket=bucket, Key="k", Body=b"presigned plaintext")
     url = http_s3c.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"})
-    with urllib.request.urlopen(url) as response:
+    with urllib.request.urlopen(url, context=ssl.create_default_context(cafile=target.ca_bundle)) as response:
         stored = response.read()
     assert len(stored) == len(b"presigned plaintext") + 16
     assert b"presigned" not in stored
