@@ -163,10 +163,13 @@ def test_odd_keys_with_instruction_files_copies_and_deletes(http_s3c: Any, http_
 
     assert http_s3c.get_object(Bucket=bucket, Key=ODD_KEY, EncryptionContext={"a": "1"})["Body"].read() == b"odd"
     stored = {item["Key"] for item in http_plain.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert stored == {ODD_KEY, ODD_KEY + ".instruction", ODD_KEY + ".copy"}
+    copy_files = {ODD_KEY + ".copy", ODD_KEY + ".copy.instruction"}  # a copy takes its instruction file along
+    assert stored == {ODD_KEY, ODD_KEY + ".instruction", *copy_files}
     response = http_s3c.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": ODD_KEY}]})
     assert [deleted["Key"] for deleted in response["Deleted"]] == [ODD_KEY]
-    assert {item["Key"] for item in http_plain.list_objects_v2(Bucket=bucket)["Contents"]} == {ODD_KEY + ".copy"}
+    assert {item["Key"] for item in http_plain.list_objects_v2(Bucket=bucket)["Contents"]} == copy_files
+    copied = http_s3c.get_object(Bucket=bucket, Key=ODD_KEY + ".copy", EncryptionContext={"a": "1"})
+    assert copied["Body"].read() == b"odd"
 
 
 def test_s3_errors_reach_the_caller_untouched(http_s3c: Any, bucket: str, tmp_path: Path) -> None:
