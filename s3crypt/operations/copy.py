@@ -25,7 +25,7 @@ from s3crypt.format.context import LOCATION_KEY
 from s3crypt.operations import instruction
 from s3crypt.operations.get import unwrap
 from s3crypt.operations.instruction import take_suffix
-from s3crypt.operations.limits import check_metadata_size
+from s3crypt.core.limits import check_metadata_size
 from s3crypt.operations.params import RAW, call_state, encryption_context_for, take_raw
 from s3crypt.operations.put import check_metadata
 

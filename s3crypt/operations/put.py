@@ -8,14 +8,15 @@ import hashlib
 import io
 from typing import IO, TYPE_CHECKING, Any
 
-from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
+from s3crypt.core.limits import metadata_in
+from s3crypt.core.put import key_request
+from s3crypt.core.put import seal as seal_object
 from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
-from s3crypt.format.instruction import DEFAULT_SUFFIX, split
+from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.inputs import binary_stream
-from s3crypt.operations.limits import check_metadata_size, envelope_floor, metadata_in
 from s3crypt.operations.params import call_state, take_encryption_context, take_raw
 
 if TYPE_CHECKING:
@@ -89,26 +90,15 @@ def seal(config: EncryptionConfig, headers: dict[str, Any], context: dict[str, A
     """A new data key for one object: its envelope goes into ``headers`` (and into the call state's
     ``instruction`` for the entries an instruction file holds), its cipher into the returned message."""
     state = call_state(context)
-    suite = config.algorithm_suite
     caller_metadata = metadata_in(headers)
-    floor = envelope_floor(suite, state["encryption_context"], length, instruction_file=state["instruction_file"])
-    check_metadata_size(caller_metadata, floor, at_least=True)
-    data_key = config.keyring.generate_data_key(suite, state["encryption_context"], length)
-    iv = new_iv(suite)
-    envelope = metadata.Envelope(
-        suite=suite,
-        data_key=data_key.encrypted,
-        iv=iv,
-        commitment=commitment_for(data_key.plaintext, iv) if suite.is_committing else None,
-        plaintext_length=length,
+    request = key_request(
+        config, caller_metadata, state["encryption_context"], length, instruction_file=state["instruction_file"]
     )
-    entries = metadata.encode(envelope)
-    if state["instruction_file"]:
-        entries, state["instruction"] = split(entries)
-    check_metadata_size(caller_metadata, entries)
-    for key, value in entries.items():
-        headers[f"x-amz-meta-{key}"] = value
-    return GcmMessage(content_cipher(suite, data_key.plaintext, iv), length)
+    sealed = seal_object(request, caller_metadata, config.keyring.generate_data_key(*request.arguments))
+    if sealed.instruction is not None:
+        state["instruction"] = sealed.instruction
+    headers.update(sealed.headers)
+    return sealed.message
 
 
 def encrypt_request_body(
