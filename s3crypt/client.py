@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.cache import MeteredKeyring, Stats
 from s3crypt.keyrings.kms import KmsKeyring, with_user_agent
 from s3crypt.operations.multipart import Uploads
+from s3crypt.operations.unhooked import Unhooked
 from s3crypt.rewrap import Rewrapper
 from s3crypt.transfer import Transfers
 
@@ -230,7 +232,15 @@ class Session:
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
         rewrapper = Rewrapper(client, bound, client_factory)
         client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
+        client._s3crypt_unhooked = Unhooked(  # type: ignore[attr-defined]
+            functools.partial(self._unhooked_client, client, client_kwargs)
+        )
         operations.register(client, bound, uploads)
+
+    def _unhooked_client(self, client: BaseClient, client_kwargs: dict[str, Any]) -> BaseClient:
+        """A plain S3 client like ``client``: same session (so same credentials), region and options."""
+        kwargs = {**client_kwargs, "region_name": client.meta.region_name}
+        return self.boto3_session.client("s3", **kwargs)
 
 
 _OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}

@@ -17,7 +17,8 @@ from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
 from s3crypt.operations import instruction
 from s3crypt.operations.copy import KEPT_ATTRIBUTES, as_copy_source, copy_in_parts, rewrapped_entries
-from s3crypt.operations.params import RAW, encryption_context_for
+from s3crypt.operations.params import encryption_context_for
+from s3crypt.operations.unhooked import unhooked
 
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
@@ -53,7 +54,7 @@ class Rewrapper:
         old_context = encryption_context_for(self._config, encryption_context, bucket, key)
         new_context = encryption_context_for(self._config, new_encryption_context, bucket, key)
         sse = dict(sse_customer or {})
-        head = self._client.head_object(Bucket=bucket, Key=key, **sse)
+        head = unhooked(self._client).head_object(Bucket=bucket, Key=key, **sse)
         stored = instruction.completed(self._client, bucket, key, instruction_format.DEFAULT_SUFFIX, head["Metadata"])
         entries = self._rewrapped(stored, head["ContentLength"], new_keyring, old_context, new_context)
         if instruction_format.needed(head["Metadata"]):
@@ -71,8 +72,8 @@ class Rewrapper:
         source = {"Bucket": bucket, "Key": key, **({"VersionId": head["VersionId"]} if "VersionId" in head else {})}
         copy_source = {"CopySource": source, "CopySourceIfMatch": head["ETag"], **as_copy_source(sse)}
         if head["ContentLength"] <= max_single_copy:
-            response: dict[str, Any] = self._client.copy_object(
-                **target, **copy_source, MetadataDirective="REPLACE", **{RAW: True}
+            response: dict[str, Any] = unhooked(self._client).copy_object(
+                **target, **copy_source, MetadataDirective="REPLACE"
             )
             return response
         return self._copy_in_parts(target, copy_source, head["ContentLength"], copy_part_size, sse)
@@ -92,7 +93,7 @@ class Rewrapper:
     def _copy_in_parts(
         self, target: dict[str, Any], copy_source: dict[str, Any], size: int, part_size: int, sse: dict[str, Any]
     ) -> dict[str, Any]:
-        tags = self._client.get_object_tagging(Bucket=target["Bucket"], Key=target["Key"])["TagSet"]
+        tags = unhooked(self._client).get_object_tagging(Bucket=target["Bucket"], Key=target["Key"])["TagSet"]
         tagging = urllib.parse.urlencode([(tag["Key"], tag["Value"]) for tag in tags])
         create_args = {**target, **({"Tagging": tagging} if tagging else {})}
         return copy_in_parts(self._client, create_args, {**copy_source, **sse}, size, part_size)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from s3crypt.core.limits import check_metadata_size
 from s3crypt.errors import ConfigurationError, NotEncryptedError
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
@@ -25,9 +26,10 @@ from s3crypt.format.context import LOCATION_KEY
 from s3crypt.operations import instruction
 from s3crypt.operations.get import unwrap
 from s3crypt.operations.instruction import take_suffix
-from s3crypt.core.limits import check_metadata_size
-from s3crypt.operations.params import RAW, call_state, encryption_context_for, take_raw
+from s3crypt.operations.params import encryption_context_for
 from s3crypt.operations.put import check_metadata
+from s3crypt.operations.state import CopyState, is_presign, keep, state_of
+from s3crypt.operations.unhooked import unhooked
 
 if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
@@ -184,8 +186,8 @@ def finish(client: Any, the_plan: Plan, destination: Location) -> None:
         instruction.write(client, bucket, instruction_key, the_plan.instruction)
     elif the_plan.instruction_source is not None:
         source_bucket, source_key = the_plan.instruction_source
-        client.copy_object(
-            Bucket=bucket, Key=instruction_key, CopySource={"Bucket": source_bucket, "Key": source_key}, **{RAW: True}
+        unhooked(client).copy_object(
+            Bucket=bucket, Key=instruction_key, CopySource={"Bucket": source_bucket, "Key": source_key}
         )
 
 
@@ -203,12 +205,12 @@ def check_copy(
     config: EncryptionConfig, client: Any, params: dict[str, Any], context: dict[str, Any], **_: Any
 ) -> None:
     """``provide-client-params`` of CopyObject: read the source's envelope and adjust the copy to keep it."""
-    if take_raw(params, context):
+    if is_presign(context):
         return
     user_context, suffix = take_copy_parameters(config, params)
     bucket, key, version = copy_source(params["CopySource"])
     try:
-        head = client.head_object(
+        head = unhooked(client).head_object(
             Bucket=bucket, Key=key, **({"VersionId": version} if version else {}), **source_sse(params)
         )
     except ClientError:
@@ -222,14 +224,13 @@ def check_copy(
         if params.get("MetadataDirective") != "REPLACE":
             params.update({name: head[name] for name in KEPT_ATTRIBUTES if name in head and name not in params})
         params["MetadataDirective"] = "REPLACE"
-    state = call_state(context)
-    state["plan"], state["destination"] = the_plan, destination
+    keep(context, CopyState(the_plan, destination))
 
 
 def finish_copy(client: Any, http_response: Any, context: dict[str, Any], **_: Any) -> None:
-    state = call_state(context)
-    if http_response.status_code < 300 and state.get("plan") is not None:
-        finish(client, state["plan"], state["destination"])
+    state = state_of(context, CopyState)
+    if http_response.status_code < 300 and state is not None:
+        finish(client, state.plan, state.destination)
 
 
 def copy_in_parts(
@@ -242,10 +243,12 @@ def copy_in_parts(
     concurrency: int = 1,
     on_part: Callable[[int], Any] | None = None,
 ) -> dict[str, Any]:
-    """Copy ``size`` bytes in parts into a new raw multipart upload; abort it if anything fails."""
+    """Copy ``size`` bytes in parts into a new multipart upload of the unhooked client (the bytes are copied as
+    they are); abort it if anything fails."""
+    client = unhooked(client)
     location = {"Bucket": create_args["Bucket"], "Key": create_args["Key"]}
     completion_args = {name: value for name, value in part_args.items() if name.startswith("SSECustomer")}
-    upload_id = client.create_multipart_upload(**create_args, **{RAW: True})["UploadId"]
+    upload_id = client.create_multipart_upload(**create_args)["UploadId"]
 
     def copy_part(number: int, start: int) -> dict[str, Any]:
         end = min(start + part_size, size) - 1
@@ -261,11 +264,11 @@ def copy_in_parts(
             starts = range(0, size, part_size)
             parts = list(pool.map(copy_part, range(1, len(starts) + 1), starts))
         completed: dict[str, Any] = client.complete_multipart_upload(
-            **location, **completion_args, UploadId=upload_id, MultipartUpload={"Parts": parts}, **{RAW: True}
+            **location, **completion_args, UploadId=upload_id, MultipartUpload={"Parts": parts}
         )
         return completed
     except BaseException:
-        client.abort_multipart_upload(**location, UploadId=upload_id, **{RAW: True})
+        client.abort_multipart_upload(**location, UploadId=upload_id)
         raise
 
 

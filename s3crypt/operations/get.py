@@ -24,7 +24,8 @@ from s3crypt.core.get import (
 )
 from s3crypt.crypto.streams import RangeReader, plaintext_reader
 from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import call_state, take_encryption_context, take_raw
+from s3crypt.operations.params import RAW, location, take_encryption_context
+from s3crypt.operations.state import GetState, is_presign, keep, state_of
 
 if TYPE_CHECKING:
     import io
@@ -37,13 +38,12 @@ if TYPE_CHECKING:
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if take_raw(params, context):
+    if is_presign(context) or params.pop(RAW, False):
         return
-    take_encryption_context(config, params, context)
-    state = call_state(context)
-    state["location"] = (params.get("Bucket"), params.get("Key"), take_suffix(params))
+    encryption_context = take_encryption_context(config, params)
+    suffix = take_suffix(params)
     plan = plan_get(config, params)
-    state["plan"] = plan
+    keep(context, GetState(*location(params), suffix, encryption_context, plan))
     if plan.ciphertext_range is not None:
         params["Range"] = plan.ciphertext_range
 
@@ -57,13 +57,12 @@ def decrypt_body(
     **_: Any,
 ) -> None:
     """``after-call``: replace the ciphertext body with a plaintext body."""
-    state = call_state(context)
-    if http_response.status_code >= 300 or state.get("raw"):
+    state = state_of(context, GetState)
+    if http_response.status_code >= 300 or state is None:
         return  # S3's own error (or 304 Not Modified), which botocore raises unchanged; or a raw read
     body = parsed["Body"]
     try:
-        bucket, key, suffix = state["location"]
-        stored_metadata = completed(client, bucket, key, suffix, parsed.get("Metadata") or {})
+        stored_metadata = completed(client, state.bucket, state.key, state.suffix, parsed.get("Metadata") or {})
         reader, length = _plaintext_reader(config, parsed, stored_metadata, state)
     except UnsatisfiableRange as error:
         body.close()
@@ -110,11 +109,11 @@ class PlaintextBody(StreamingBody):
 
 
 def _plaintext_reader(
-    config: EncryptionConfig, parsed: dict[str, Any], stored_metadata: dict[str, str], state: dict[str, Any]
+    config: EncryptionConfig, parsed: dict[str, Any], stored_metadata: dict[str, str], state: GetState
 ) -> tuple[io.RawIOBase, int | None]:
     body, content_length = parsed["Body"], parsed.get("ContentLength")
-    located = locate(state["plan"], content_length, parsed.get("ContentRange"))
-    request = unwrap_request(config, stored_metadata, located.object_size, state["encryption_context"])
+    located = locate(state.plan, content_length, parsed.get("ContentRange"))
+    request = unwrap_request(config, stored_metadata, located.object_size, state.encryption_context)
     cipher = content_cipher_for(request.envelope, config.keyring.decrypt_data_key(*request.arguments))
     plan = read_plan(located, cipher, request.envelope)
     parsed.pop("ContentRange", None)
