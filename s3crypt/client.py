@@ -133,6 +133,7 @@ class EncryptionClient:
         EncryptionContext: dict[str, str] | None = None,
         NewEncryptionContext: dict[str, str] | None = None,
         InstructionFileSuffix: str | None = None,
+        NewInstructionFileSuffix: str | None = None,
         SSECustomerAlgorithm: str | None = None,
         SSECustomerKey: str | bytes | None = None,
     ) -> dict[str, Any]:
@@ -143,8 +144,9 @@ class EncryptionClient:
         ``new_keyring`` is a KMS keyring, and none for raw keyrings, which bind none). An object whose envelope
         is in its metadata is copied onto itself server-side with the new metadata, keeping its user metadata, content
         headers, tags, storage class and server-side encryption (a new version in a versioned bucket). An
-        object with an instruction file gets a new one: at ``<Key>`` + ``InstructionFileSuffix`` if given,
-        which leaves the old file in place. An SSE-C object needs its ``SSECustomerAlgorithm`` and
+        object with an instruction file, read at ``<Key>`` + ``InstructionFileSuffix`` (``.instruction`` by
+        default), gets a new one: at ``<Key>`` + ``NewInstructionFileSuffix`` if given, which leaves the old file
+        in place, else over the file it was read from. An SSE-C object needs its ``SSECustomerAlgorithm`` and
         ``SSECustomerKey``, sent to read it and to copy it. Returns the response of the copy, or the new
         instruction file's key.
         """
@@ -156,6 +158,7 @@ class EncryptionClient:
             EncryptionContext,
             NewEncryptionContext,
             InstructionFileSuffix,
+            NewInstructionFileSuffix,
             {name: value for name, value in sse.items() if value is not None},
         )
 

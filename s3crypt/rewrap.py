@@ -44,6 +44,7 @@ class Rewrapper:
         encryption_context: Mapping[str, str] | None = None,
         new_encryption_context: Mapping[str, str] | None = None,
         instruction_file_suffix: str | None = None,
+        new_instruction_file_suffix: str | None = None,
         sse_customer: Mapping[str, Any] | None = None,
         *,
         copy_part_size: int = COPY_PART_SIZE,
@@ -55,10 +56,12 @@ class Rewrapper:
         new_context = encryption_context_for(self._config, new_encryption_context, bucket, key)
         sse = dict(sse_customer or {})
         head = unhooked(self._client).head_object(Bucket=bucket, Key=key, **sse)
-        stored = instruction.completed(self._client, bucket, key, instruction_format.DEFAULT_SUFFIX, head["Metadata"])
+        suffix = instruction.checked_suffix(instruction_file_suffix or instruction_format.DEFAULT_SUFFIX)
+        stored = instruction.completed(self._client, bucket, key, suffix, head["Metadata"])
         entries = self._rewrapped(stored, head["ContentLength"], new_keyring, old_context, new_context)
         if instruction_format.needed(head["Metadata"]):
-            instruction_key = key + (instruction_file_suffix or instruction_format.DEFAULT_SUFFIX)
+            new_suffix = instruction.checked_suffix(new_instruction_file_suffix or suffix, "NewInstructionFileSuffix")
+            instruction_key = key + new_suffix
             instruction.write(self._client, bucket, instruction_key, instruction_format.split(entries)[1])
             return {"InstructionFileKey": instruction_key}
         user_metadata = {k: v for k, v in head["Metadata"].items() if k.lower() not in metadata.ALL_KEYS}

@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 
 def take_suffix(params: dict[str, Any]) -> str:
     """Take ``InstructionFileSuffix`` (where to read an object's instruction file) out of the parameters."""
-    suffix = params.pop("InstructionFileSuffix", instruction.DEFAULT_SUFFIX)
+    return checked_suffix(params.pop("InstructionFileSuffix", instruction.DEFAULT_SUFFIX))
+
+
+def checked_suffix(suffix: Any, name: str = "InstructionFileSuffix") -> str:
     if not isinstance(suffix, str) or not suffix:
-        raise ConfigurationError("InstructionFileSuffix must be a non-empty string, such as '.instruction'")
+        raise ConfigurationError(f"{name} must be a non-empty string, such as '.instruction'")
     return suffix
 
 
