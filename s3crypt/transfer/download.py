@@ -1,9 +1,9 @@
 """Managed downloads: ranges written where they belong in a file as they arrive, then one sequential pass.
 
 Ranged GETs of the ciphertext (:mod:`.arrivals`) run on ``max_concurrency`` threads, each streaming its body in
-``io_chunksize`` chunks straight to the chunk's offset in a file, so memory holds a few chunks whatever the range size. The
-calling thread follows the bytes that have arrived contiguously from the start, and authenticates them in one
-sequential pass, overlapping the downloads:
+``io_chunksize`` chunks straight to the chunk's offset in a file, so memory holds a few chunks whatever the
+range size. The calling thread follows the bytes that have arrived contiguously from the start, and
+authenticates them in one sequential pass, overlapping the downloads:
 
 - ``download_file``: the file is a temporary file beside the target; the pass decrypts it in place (plaintext
   over ciphertext), checks the tag, cuts the tag off and renames the file into place;
