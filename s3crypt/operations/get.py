@@ -24,7 +24,7 @@ from s3crypt.core.get import (
 )
 from s3crypt.crypto.streams import RangeReader, plaintext_reader
 from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import RAW, location, take_encryption_context
+from s3crypt.operations.params import location, take_encryption_context
 from s3crypt.operations.state import GetState, is_presign, keep, state_of
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if is_presign(context) or params.pop(RAW, False):
+    if is_presign(context):
         return
     encryption_context = take_encryption_context(config, params)
     suffix = take_suffix(params)

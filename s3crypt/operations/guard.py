@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from botocore import xform_name
 
 from s3crypt.errors import ConfigurationError
-from s3crypt.operations.params import RAW
 from s3crypt.operations.table import OPERATIONS, Kind
 
 if TYPE_CHECKING:
@@ -40,8 +39,6 @@ def guard(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any)
     if context.get("is_presign_request"):
         _check_presign(name, params)
         return
-    if RAW in params:  # one of s3crypt's own calls
-        return
     operation = OPERATIONS.get(name)
     if operation is None:
         if "Key" in params:
@@ -63,7 +60,7 @@ def guard(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any)
 
 
 def _check_presign(name: str, params: dict[str, Any]) -> None:
-    given = [parameter for parameter in (*S3CRYPT_PARAMETERS, RAW) if parameter in params]
+    given = [parameter for parameter in S3CRYPT_PARAMETERS if parameter in params]
     if given:
         raise ConfigurationError(
             f"generate_presigned_url for {xform_name(name)} cannot take {given}: a presigned URL is used without "
