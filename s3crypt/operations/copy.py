@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from s3crypt.core.copy import KEPT_ATTRIBUTES, Location, Plan, copy_source, destination_metadata, rebinds, source_sse
 from s3crypt.core.copy import plan as copy_plan
+from s3crypt.core.put import check_metadata
 from s3crypt.core.rewrap import rewrapped
 from s3crypt.errors import ConfigurationError, NotEncryptedError
 from s3crypt.format import instruction as instruction_format
@@ -25,7 +26,6 @@ from s3crypt.operations import instruction
 from s3crypt.operations.get import unwrap
 from s3crypt.operations.instruction import take_suffix
 from s3crypt.operations.params import encryption_context_for
-from s3crypt.operations.put import check_metadata
 from s3crypt.operations.state import CopyState, is_presign, keep, state_of
 from s3crypt.operations.unhooked import unhooked
 
