@@ -40,20 +40,19 @@ class EncryptionClient:
     """
 
     _s3crypt_config: EncryptionConfig
+    _s3crypt_keyring: MeteredKeyring
     _s3crypt_transfers: Transfers
     _s3crypt_rewrapper: Rewrapper
 
     @property
     def encryption_config(self) -> EncryptionConfig:
-        """The client's encryption options (read-only)."""
+        """The client's encryption options (read-only), with the keyring it was given."""
         return self._s3crypt_config
 
     @property
     def encryption_stats(self) -> Stats:
         """This client's KMS calls and data-key cache hits and misses so far."""
-        keyring = self._s3crypt_config.keyring
-        assert isinstance(keyring, MeteredKeyring)
-        return keyring.stats
+        return self._s3crypt_keyring.stats
 
     def upload_file(
         self,
@@ -223,10 +222,13 @@ class Session:
                 service, region_name=client.meta.region_name, **{**kms_kwargs, "config": config}
             )
 
+        # The user's config stays as given; the handlers and transfers use its keyring bound to this client's
+        # KMS client, metered and served from the data-key cache.
         keyring = MeteredKeyring(config.keyring.bind(client_factory), config.data_key_cache, Stats())
         bound = dataclasses.replace(config, keyring=keyring)
         uploads = Uploads()
-        client._s3crypt_config = bound  # type: ignore[attr-defined]
+        client._s3crypt_config = config  # type: ignore[attr-defined]
+        client._s3crypt_keyring = keyring  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
         rewrapper = Rewrapper(client, bound, client_factory)
         client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
