@@ -7,7 +7,7 @@ b'secret'
 """
 
 from s3crypt import redaction
-from s3crypt.client import EncryptionClient, Session, client, resource
+from s3crypt._client import EncryptionClient, Session, client, resource
 from s3crypt.config import EncryptionConfig
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.errors import (
