@@ -20,6 +20,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
 from s3crypt import operations
+from s3crypt._compat import default_boto3_session
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
@@ -180,7 +181,7 @@ class Session:
     """Creates encrypting S3 clients and resources from a boto3 session (by default boto3's default session)."""
 
     def __init__(self, boto3_session: boto3.session.Session | None = None) -> None:
-        self.boto3_session = boto3_session if boto3_session is not None else boto3._get_default_session()
+        self.boto3_session = boto3_session if boto3_session is not None else default_boto3_session()
         self.boto3_session.events.register_last(
             "creating-client-class.s3", _add_mixin, unique_id="s3crypt-encryption-client-mixin"
         )
@@ -258,7 +259,7 @@ _default_lock = threading.Lock()
 def _get_default_session() -> Session:
     global _default_session
     with _default_lock:
-        if _default_session is None or _default_session.boto3_session is not boto3._get_default_session():
+        if _default_session is None or _default_session.boto3_session is not default_boto3_session():
             _default_session = Session()
         return _default_session
 
