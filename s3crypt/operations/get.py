@@ -59,7 +59,7 @@ def decrypt_body(
     """``after-call``: replace the ciphertext body with a plaintext body."""
     state = state_of(context, GetState)
     if http_response.status_code >= 300 or state is None:
-        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged; or a raw read
+        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged
     body = parsed["Body"]
     try:
         stored_metadata = completed(client, state.bucket, state.key, state.suffix, parsed.get("Metadata") or {})
