@@ -13,11 +13,12 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from s3crypt.core.rewrap import in_place_copy
 from s3crypt.format import instruction as instruction_format
-from s3crypt.format import metadata
 from s3crypt.operations import instruction
-from s3crypt.operations.copy import KEPT_ATTRIBUTES, as_copy_source, copy_in_parts, rewrapped_entries
-from s3crypt.operations.params import RAW, encryption_context_for
+from s3crypt.operations.copy import copy_in_parts, rewrapped_entries
+from s3crypt.operations.params import encryption_context_for
+from s3crypt.operations.unhooked import unhooked
 
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
@@ -43,6 +44,7 @@ class Rewrapper:
         encryption_context: Mapping[str, str] | None = None,
         new_encryption_context: Mapping[str, str] | None = None,
         instruction_file_suffix: str | None = None,
+        new_instruction_file_suffix: str | None = None,
         sse_customer: Mapping[str, Any] | None = None,
         *,
         copy_part_size: int = COPY_PART_SIZE,
@@ -53,26 +55,19 @@ class Rewrapper:
         old_context = encryption_context_for(self._config, encryption_context, bucket, key)
         new_context = encryption_context_for(self._config, new_encryption_context, bucket, key)
         sse = dict(sse_customer or {})
-        head = self._client.head_object(Bucket=bucket, Key=key, **sse)
-        stored = instruction.completed(self._client, bucket, key, instruction_format.DEFAULT_SUFFIX, head["Metadata"])
+        head = unhooked(self._client).head_object(Bucket=bucket, Key=key, **sse)
+        suffix = instruction.checked_suffix(instruction_file_suffix or instruction_format.DEFAULT_SUFFIX)
+        stored = instruction.completed(self._client, bucket, key, suffix, head["Metadata"])
         entries = self._rewrapped(stored, head["ContentLength"], new_keyring, old_context, new_context)
         if instruction_format.needed(head["Metadata"]):
-            instruction_key = key + (instruction_file_suffix or instruction_format.DEFAULT_SUFFIX)
+            new_suffix = instruction.checked_suffix(new_instruction_file_suffix or suffix, "NewInstructionFileSuffix")
+            instruction_key = key + new_suffix
             instruction.write(self._client, bucket, instruction_key, instruction_format.split(entries)[1])
             return {"InstructionFileKey": instruction_key}
-        user_metadata = {k: v for k, v in head["Metadata"].items() if k.lower() not in metadata.ALL_KEYS}
-        target = {
-            "Bucket": bucket,
-            "Key": key,
-            "Metadata": {**user_metadata, **entries},
-            **{name: head[name] for name in KEPT_ATTRIBUTES if name in head},
-            **sse,
-        }
-        source = {"Bucket": bucket, "Key": key, **({"VersionId": head["VersionId"]} if "VersionId" in head else {})}
-        copy_source = {"CopySource": source, "CopySourceIfMatch": head["ETag"], **as_copy_source(sse)}
+        target, copy_source = in_place_copy(bucket, key, head, entries, sse)
         if head["ContentLength"] <= max_single_copy:
-            response: dict[str, Any] = self._client.copy_object(
-                **target, **copy_source, MetadataDirective="REPLACE", **{RAW: True}
+            response: dict[str, Any] = unhooked(self._client).copy_object(
+                **target, **copy_source, MetadataDirective="REPLACE"
             )
             return response
         return self._copy_in_parts(target, copy_source, head["ContentLength"], copy_part_size, sse)
@@ -92,7 +87,7 @@ class Rewrapper:
     def _copy_in_parts(
         self, target: dict[str, Any], copy_source: dict[str, Any], size: int, part_size: int, sse: dict[str, Any]
     ) -> dict[str, Any]:
-        tags = self._client.get_object_tagging(Bucket=target["Bucket"], Key=target["Key"])["TagSet"]
+        tags = unhooked(self._client).get_object_tagging(Bucket=target["Bucket"], Key=target["Key"])["TagSet"]
         tagging = urllib.parse.urlencode([(tag["Key"], tag["Value"]) for tag in tags])
         create_args = {**target, **({"Tagging": tagging} if tagging else {})}
         return copy_in_parts(self._client, create_args, {**copy_source, **sse}, size, part_size)

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from s3crypt.client import EncryptionClient
+from s3crypt._client import EncryptionClient
 from s3crypt.errors import FormatError, NotEncryptedError
 from s3crypt.format import instruction, metadata
 from s3crypt.format.metadata import Envelope
+from s3crypt.operations import instruction as instruction_files
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -116,17 +117,8 @@ def assert_encrypted(
     except ClientError as error:
         raise AssertionError(f"{where} could not be read: {error}") from None
     stored_metadata: dict[str, str] = dict(head.get("Metadata") or {})
-    if instruction.needed(stored_metadata):
-        instruction_key = key + instruction_file_suffix
-        try:
-            with raw_client.get_object(Bucket=bucket, Key=instruction_key)["Body"] as body:
-                stored_metadata = instruction.merge(stored_metadata, body.read(), instruction_key)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in {"NoSuchKey", "404"}:
-                raise
-        except FormatError as error:
-            raise AssertionError(f"{where} has a damaged instruction file: {error}") from None
     try:
+        stored_metadata = instruction_files.completed(raw_client, bucket, key, instruction_file_suffix, stored_metadata)
         envelope = metadata.decode(stored_metadata)
     except NotEncryptedError:
         raise AssertionError(

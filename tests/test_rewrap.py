@@ -112,11 +112,28 @@ def test_instruction_file_rotation_to_a_new_suffix_keeps_the_old_file(
 ) -> None:
     old = client_for(keyrings["aes"])
     old.put_object(Bucket=BUCKET, Key="k", Body=b"two keys", InstructionFile=True)
-    result = old.rewrap_object(Bucket=BUCKET, Key="k", new_keyring=keyrings["rsa"], InstructionFileSuffix=".v2")
+    result = old.rewrap_object(Bucket=BUCKET, Key="k", new_keyring=keyrings["rsa"], NewInstructionFileSuffix=".v2")
     assert result == {"InstructionFileKey": "k.v2"}
     assert old.get_object(Bucket=BUCKET, Key="k")["Body"].read() == b"two keys"
     new = client_for(keyrings["rsa"])
     assert new.get_object(Bucket=BUCKET, Key="k", InstructionFileSuffix=".v2")["Body"].read() == b"two keys"
+
+
+def test_the_next_rotation_reads_the_file_instruction_file_suffix_names(
+    plain_s3: Any, keyrings: dict[str, s3crypt.Keyring]
+) -> None:
+    client_for(keyrings["aes"]).put_object(Bucket=BUCKET, Key="k", Body=b"three keys", InstructionFile=True)
+    client_for(keyrings["aes"]).rewrap_object(
+        Bucket=BUCKET, Key="k", new_keyring=keyrings["rsa"], NewInstructionFileSuffix=".v2"
+    )
+    result = client_for(keyrings["rsa"]).rewrap_object(
+        Bucket=BUCKET, Key="k", new_keyring=keyrings["aes"], InstructionFileSuffix=".v2"
+    )
+    assert result == {"InstructionFileKey": "k.v2"}  # written over the file it read
+    reader = client_for(keyrings["aes"])
+    assert reader.get_object(Bucket=BUCKET, Key="k", InstructionFileSuffix=".v2")["Body"].read() == b"three keys"
+    with pytest.raises(s3crypt.ConfigurationError, match="NewInstructionFileSuffix must be a non-empty string"):
+        reader.rewrap_object(Bucket=BUCKET, Key="k", new_keyring=keyrings["rsa"], NewInstructionFileSuffix=5)
 
 
 def test_rotation_on_a_versioned_bucket_makes_a_new_version(

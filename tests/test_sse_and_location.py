@@ -14,6 +14,7 @@ from s3_encryption.materials.kms_keyring import KmsKeyring as PeerKmsKeyring
 
 import s3crypt
 from s3crypt.format.context import decode_json
+from s3crypt.operations.unhooked import unhooked
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import send_parts_and_complete
@@ -44,7 +45,7 @@ def test_sse_passes_through_every_write_and_reaches_the_caller(
     source.write_bytes(os.urandom(6 * MIB))
     s3c.upload_file(str(source), BUCKET, "file", ExtraArgs=sse, Config=PARTS)
     s3c.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "put"}, **sse)
-    s3c.rewrap_object(Bucket=BUCKET, Key="put", new_keyring=s3c.encryption_config.keyring.inner)
+    s3c.rewrap_object(Bucket=BUCKET, Key="put", new_keyring=s3c.encryption_config.keyring)
     for key in ("put", "mp", "file", "copy"):
         head = plain_s3.head_object(Bucket=BUCKET, Key=key)
         assert head["ServerSideEncryption"] == sse["ServerSideEncryption"], key
@@ -54,13 +55,15 @@ def test_sse_passes_through_every_write_and_reaches_the_caller(
 
 @pytest.fixture
 def sent_headers(s3c: Any) -> list[tuple[str, dict[str, str]]]:
-    """Every request the client sends: its operation and headers (moto does not enforce SSE-C, so we look)."""
+    """Every request the client sends, s3crypt's own (through its unhooked client) too: its operation and
+    headers (moto does not enforce SSE-C, so we look)."""
     sent: list[tuple[str, dict[str, str]]] = []
 
     def record(request: Any, event_name: str, **_: Any) -> None:
         sent.append((event_name.rsplit(".", 1)[-1], {k.lower(): v for k, v in request.headers.items()}))
 
     s3c.meta.events.register("before-send.s3", record)
+    unhooked(s3c).meta.events.register("before-send.s3", record)
     return sent
 
 
@@ -129,7 +132,7 @@ def test_a_copy_through_s3crypt_rebinds(bound: Any, plain_s3: Any, kms_calls: An
     assert bound.get_object(Bucket=BUCKET, Key="a")["Body"].read() == b"moves"
     head = plain_s3.head_object(Bucket=BUCKET, Key="b")
     assert (head["Metadata"]["owner"], head["ContentType"]) == ("o", "text/x")
-    bound.rewrap_object(Bucket=BUCKET, Key="b", new_keyring=bound.encryption_config.keyring.inner)
+    bound.rewrap_object(Bucket=BUCKET, Key="b", new_keyring=bound.encryption_config.keyring)
     assert bound.get_object(Bucket=BUCKET, Key="b")["Body"].read() == b"moves"
 
 

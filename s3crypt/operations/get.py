@@ -13,14 +13,19 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from s3crypt.crypto.content import ContentCipher, content_cipher, verify_commitment
+from s3crypt.core.get import (
+    UnsatisfiableRange,
+    check_data_key,
+    content_cipher_for,
+    locate,
+    plan_get,
+    read_plan,
+    unwrap_request,
+)
 from s3crypt.crypto.streams import RangeReader, plaintext_reader
-from s3crypt.crypto.suites import GCM_TAG_LENGTH
-from s3crypt.errors import ConfigurationError, DecryptionError, FormatError
-from s3crypt.format import metadata
 from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import call_state, take_encryption_context, take_raw
-from s3crypt.operations.ranges import PlaintextRange, whole_content_range, window
+from s3crypt.operations.params import location, take_encryption_context
+from s3crypt.operations.state import GetState, is_presign, keep, state_of
 
 if TYPE_CHECKING:
     import io
@@ -28,32 +33,19 @@ if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
 
     from s3crypt.config import EncryptionConfig
+    from s3crypt.crypto.content import ContentCipher
     from s3crypt.format.metadata import Envelope
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if take_raw(params, context):
+    if is_presign(context):
         return
-    take_encryption_context(config, params, context)
-    state = call_state(context)
-    state["location"] = (params.get("Bucket"), params.get("Key"), take_suffix(params))
-    if "PartNumber" in params:
-        raise ConfigurationError(
-            "GetObject with PartNumber returns part of the ciphertext, which cannot be authenticated; "
-            "get the whole object"
-        )
-    if "Range" in params:
-        if PlaintextRange.parse(params["Range"]).covers_whole_object:
-            state["whole_range"] = True  # the request keeps bytes=0-: all of the ciphertext, tag included
-            return
-        if not config.enable_ranged_get:
-            raise ConfigurationError(
-                "a ranged get cannot be authenticated (it never sees the GCM tag); create the client with "
-                "enable_ranged_get=True to allow unauthenticated ranged reads"
-            )
-        requested = PlaintextRange.parse(params["Range"])
-        state["range"] = requested
-        params["Range"] = requested.ciphertext_header()
+    encryption_context = take_encryption_context(config, params)
+    suffix = take_suffix(params)
+    plan = plan_get(config, params)
+    keep(context, GetState(*location(params), suffix, encryption_context, plan))
+    if plan.ciphertext_range is not None:
+        params["Range"] = plan.ciphertext_range
 
 
 def decrypt_body(
@@ -65,14 +57,16 @@ def decrypt_body(
     **_: Any,
 ) -> None:
     """``after-call``: replace the ciphertext body with a plaintext body."""
-    state = call_state(context)
-    if http_response.status_code >= 300 or state.get("raw"):
-        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged; or a raw read
+    state = state_of(context, GetState)
+    if http_response.status_code >= 300 or state is None:
+        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged
     body = parsed["Body"]
     try:
-        bucket, key, suffix = state["location"]
-        stored_metadata = completed(client, bucket, key, suffix, parsed.get("Metadata") or {})
+        stored_metadata = completed(client, state.bucket, state.key, state.suffix, parsed.get("Metadata") or {})
         reader, length = _plaintext_reader(config, parsed, stored_metadata, state)
+    except UnsatisfiableRange as error:
+        body.close()
+        raise _invalid_range(error.actual_size) from None
     except BaseException:
         body.close()
         raise
@@ -115,43 +109,27 @@ class PlaintextBody(StreamingBody):
 
 
 def _plaintext_reader(
-    config: EncryptionConfig, parsed: dict[str, Any], stored_metadata: dict[str, str], state: dict[str, Any]
+    config: EncryptionConfig, parsed: dict[str, Any], stored_metadata: dict[str, str], state: GetState
 ) -> tuple[io.RawIOBase, int | None]:
     body, content_length = parsed["Body"], parsed.get("ContentLength")
-    if not isinstance(content_length, int):
-        raise DecryptionError("S3 sent no Content-Length for the object; it cannot be decrypted")
-    encryption_context = state["encryption_context"]
-    requested: PlaintextRange | None = state.get("range")
-    if requested is None:
-        if "ContentRange" in parsed and not state.get("whole_range"):
-            raise DecryptionError("S3 returned a byte range that was not asked for; the object cannot be authenticated")
-        cipher = object_cipher(config, stored_metadata, content_length, encryption_context)
-        length = _plaintext_length(cipher, content_length, stored_metadata)
-        if "ContentRange" in parsed:  # the response to bytes=0-
-            plaintext_range = whole_content_range(parsed.pop("ContentRange"), content_length, length)
-            if length == 0:
-                raise _invalid_range(0)  # as S3 answers bytes=0- of an empty object
-            if plaintext_range is not None:
-                parsed["ContentRange"] = plaintext_range
-        reader = plaintext_reader(
-            body,
-            content_length,
-            cipher,
-            delayed=config.enable_delayed_authentication,
-            memory_limit=config.decrypt_memory_limit,
-        )
-        return reader, length
-    plaintext = window(requested, parsed.get("ContentRange"), content_length)
-    if plaintext is None:
-        raise _invalid_range(None)
-    cipher = object_cipher(config, stored_metadata, plaintext.plaintext_size + GCM_TAG_LENGTH, encryption_context)
-    if cipher.suite.is_legacy:
-        raise ConfigurationError("a ranged get of a legacy CBC object is not supported; get the whole object")
-    if plaintext.content_range is None:
-        parsed.pop("ContentRange", None)
-    else:
-        parsed["ContentRange"] = plaintext.content_range
-    return RangeReader(body, cipher, plaintext.response_start, plaintext.start, plaintext.length), plaintext.length
+    located = locate(state.plan, content_length, parsed.get("ContentRange"))
+    request = unwrap_request(config, stored_metadata, located.object_size, state.encryption_context)
+    cipher = content_cipher_for(request.envelope, config.keyring.decrypt_data_key(*request.arguments))
+    plan = read_plan(located, cipher, request.envelope)
+    parsed.pop("ContentRange", None)
+    if plan.content_range is not None:
+        parsed["ContentRange"] = plan.content_range
+    if plan.window is not None:
+        ranged = plan.window
+        return RangeReader(body, cipher, ranged.response_start, ranged.start, ranged.length), plan.length
+    reader = plaintext_reader(
+        body,
+        located.content_length,
+        cipher,
+        delayed=config.enable_delayed_authentication,
+        memory_limit=config.decrypt_memory_limit,
+    )
+    return reader, plan.length
 
 
 def _invalid_range(actual_size: int | None) -> ClientError:
@@ -167,55 +145,18 @@ def object_cipher(
     config: EncryptionConfig, stored_metadata: dict[str, str], object_size: int, encryption_context: dict[str, str]
 ) -> ContentCipher:
     """Read the envelope, check it against the policy and the object, unwrap the data key, derive the cipher."""
-    envelope, data_key = unwrap(config, stored_metadata, object_size, encryption_context)
-    return content_cipher(envelope.suite, data_key, envelope.iv)
+    request = unwrap_request(config, stored_metadata, object_size, encryption_context)
+    return content_cipher_for(request.envelope, config.keyring.decrypt_data_key(*request.arguments))
 
 
 def unwrap(
     config: EncryptionConfig, stored_metadata: dict[str, str], object_size: int, encryption_context: dict[str, str]
 ) -> tuple[Envelope, bytes]:
     """The object's envelope, checked against the policy and the object, and its data key (commitment verified)."""
-    envelope = metadata.decode(stored_metadata)
-    check_envelope(config, envelope, object_size)
-    data_key = config.keyring.decrypt_data_key(envelope.data_key, envelope.suite, encryption_context)
-    if envelope.commitment is not None:
-        verify_commitment(data_key, envelope.iv, envelope.commitment)
-    return envelope, data_key
-
-
-def _plaintext_length(cipher: ContentCipher, object_size: int, stored_metadata: dict[str, str]) -> int | None:
-    """The plaintext length: the object's less the tag, or for CBC (padded) what the metadata says, if it does."""
-    if not cipher.suite.is_legacy:
-        return object_size - GCM_TAG_LENGTH
-    return metadata.decode(stored_metadata).plaintext_length
-
-
-def check_envelope(config: EncryptionConfig, envelope: Envelope, object_size: int) -> None:
-    suite = envelope.suite
-    if suite.is_legacy and not config.enable_legacy_unauthenticated_modes:
-        raise FormatError(
-            f"the object is encrypted with the legacy unauthenticated suite {suite.name} (AES-CBC); create the "
-            "client with enable_legacy_unauthenticated_modes=True to read it"
-        )
-    wrapping = envelope.data_key.wrapping_algorithm
-    if wrapping in metadata.LEGACY_WRAPPINGS and not config.enable_legacy_wrapping_algorithms:
-        raise FormatError(
-            f"the object's data key is wrapped with the legacy algorithm {wrapping!r}; create the client with "
-            "enable_legacy_wrapping_algorithms=True to read it"
-        )
-    if not config.commitment_policy.may_decrypt(suite):
-        raise FormatError(
-            f"the object uses {suite.name}, which has no key commitment, and commitment_policy is "
-            f"{config.commitment_policy.name}; create the client with "
-            "commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT to read it"
-        )
-    declared = envelope.plaintext_length
-    padded = suite.is_legacy and declared is not None and 0 < object_size - declared <= GCM_TAG_LENGTH
-    if declared is not None and declared != object_size - GCM_TAG_LENGTH and not padded:
-        raise FormatError(
-            f"the object's metadata gives a plaintext of {declared} bytes but it stores "
-            f"{object_size} bytes of ciphertext: the object or its metadata was altered"
-        )
+    request = unwrap_request(config, stored_metadata, object_size, encryption_context)
+    data_key = config.keyring.decrypt_data_key(*request.arguments)
+    check_data_key(request.envelope, data_key)
+    return request.envelope, data_key
 
 
 def register(events: BaseEventHooks, config: EncryptionConfig, client: Any) -> None:

@@ -13,30 +13,28 @@ could carry other bytes under the same keystream, so it is refused.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import io
-import threading
 from typing import TYPE_CHECKING, Any
 
-from s3crypt.crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
+from s3crypt.core.put import check_checksums, check_metadata, is_precomputed_checksum
+from s3crypt.core.uploads import MIN_PART_SIZE, Upload, Uploads, is_last_part, with_tag_part
+from s3crypt.crypto.streams import EncryptingStream
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
-from s3crypt.operations.params import call_state, take_encryption_context, take_raw
+from s3crypt.operations.params import location
 from s3crypt.operations.put import (
-    check_checksums,
-    check_metadata,
     encrypt_request_body,
-    is_precomputed_checksum,
     plaintext_length,
     plaintext_source,
     seal,
-    take_instruction_file,
+    take_put_state,
 )
+from s3crypt.operations.state import EndUploadState, PartState, PutState, is_presign, keep, state_of
+from s3crypt.operations.unhooked import unhooked
 
-MIN_PART_SIZE = 5 * 1024 * 1024
-"""S3's smallest part but the last: an unmarked part smaller than this can only be the last one."""
+__all__ = ["MIN_PART_SIZE", "Upload", "Uploads", "register"]
 _REPEATED_ARGS = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner")
 
 if TYPE_CHECKING:
@@ -45,153 +43,49 @@ if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
 
 
-@dataclasses.dataclass
-class Upload:
-    """An open multipart upload: its message and the parts given to it so far."""
-
-    message: GcmMessage
-    instruction: dict[str, str] | None = None
-    """The instruction file to write once the upload completes, if the object has one."""
-    part_number: int = 0
-    """The number of the latest part, whose plaintext is ``[offset, offset + length)``."""
-    offset: int = 0
-    length: int = 0
-    last: bool = False
-    tag_part: dict[str, Any] | None = None
-    """The part holding only the tag that s3crypt sent at completion, which every completion must list."""
-
-
-class Uploads:
-    """The client's open uploads by UploadId; safe to share between threads."""
-
-    def __init__(self) -> None:
-        self._uploads: dict[str, Upload] = {}
-        self._lock = threading.Lock()
-
-    def open(self, upload_id: str, message: GcmMessage, instruction: dict[str, str] | None = None) -> None:
-        with self._lock:
-            self._uploads[upload_id] = Upload(message, instruction)
-
-    def message(self, upload_id: str) -> GcmMessage:
-        with self._lock:
-            return self._get(upload_id).message
-
-    def is_open(self, upload_id: str) -> bool:
-        with self._lock:
-            return upload_id in self._uploads
-
-    def close(self, upload_id: str) -> Upload | None:
-        with self._lock:
-            return self._uploads.pop(upload_id, None)
-
-    def next_part(self, upload_id: str, part_number: int, length: int, last: bool) -> Upload:
-        """Give ``part_number`` its place in the message; a copy of the upload's state after it."""
-        with self._lock:
-            upload = self._get(upload_id)
-            if part_number == upload.part_number:
-                raise ConfigurationError(
-                    f"part {part_number} was already sent: sending it again would encrypt new bytes with the same "
-                    "keystream (botocore's own retries resend identical bytes and are fine); abort the upload "
-                    "and start again"
-                )
-            if upload.last:
-                raise ConfigurationError(
-                    f"part {upload.part_number} ended the encrypted message (it was marked IsLastPart=True, or was "
-                    "unmarked and smaller than S3's 5 MiB minimum, which only the last part may be): complete the "
-                    "upload, or abort it"
-                )
-            if part_number != upload.part_number + 1:
-                raise ConfigurationError(
-                    f"part {part_number} is out of order: an encrypted upload takes its parts in order and "
-                    f"once each, so the next part is {upload.part_number + 1}"
-                )
-            end = upload.offset + upload.length
-            if upload.message.fed != end:
-                raise ConfigurationError(
-                    f"part {upload.part_number} was not sent whole yet: upload the parts one after another"
-                )
-            check_plaintext_length(end + length)
-            upload.part_number, upload.offset, upload.length, upload.last = part_number, end, length, last
-            return dataclasses.replace(upload)
-
-    def mark_last(self, upload_id: str) -> None:
-        with self._lock:
-            self._get(upload_id).last = True
-
-    def unended(self, upload_id: str) -> Upload | None:
-        """A copy of the upload if it is open and no part ended its message yet."""
-        with self._lock:
-            upload = self._uploads.get(upload_id)
-            return None if upload is None or upload.last else dataclasses.replace(upload)
-
-    def sent_tag_part(self, upload_id: str, part: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """Record the part holding only the tag (when given); the one recorded, if any."""
-        with self._lock:
-            upload = self._uploads.get(upload_id)
-            if upload is None:
-                return None
-            if part is not None:
-                upload.tag_part = part
-            return upload.tag_part
-
-    def _get(self, upload_id: str) -> Upload:
-        try:
-            return self._uploads[upload_id]
-        except KeyError:
-            raise ConfigurationError(
-                f"upload {upload_id!r} was not created by this client, or is already completed or aborted: "
-                "an encrypted upload's parts go through the client that created it"
-            ) from None
-
-
 def check_create(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if take_raw(params, context):
+    if is_presign(context):
         return
-    take_encryption_context(config, params, context)
-    take_instruction_file(config, params, context)
+    keep(context, take_put_state(config, params))
     check_metadata(params)
 
 
 def seal_upload(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    state = call_state(context)
-    if not state["raw"]:
-        state["message"] = seal(config, params["headers"], context, None)
+    state = state_of(context, PutState)
+    if state is not None:
+        state.message = seal(config, params["headers"], state, None)
 
 
 def open_upload(
     uploads: Uploads, parsed: dict[str, Any], http_response: Any, context: dict[str, Any], **_: Any
 ) -> None:
-    state = call_state(context)
-    if http_response.status_code < 300 and not state["raw"]:
-        uploads.open(parsed["UploadId"], state["message"], state.get("instruction"))
+    state = state_of(context, PutState)
+    if http_response.status_code < 300 and state is not None and state.message is not None:
+        uploads.open(parsed["UploadId"], state.message, state.instruction)
 
 
 def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if take_raw(params, context):
+    if is_presign(context):
         return
     check_checksums(params)
     last = params.pop("IsLastPart", None)  # None: unmarked, decided by the part's size
     if last is not None and not isinstance(last, bool):
         raise ConfigurationError("IsLastPart must be True or False")
-    state = call_state(context)
-    state["last"] = last
-    state["part"] = (params.get("UploadId"), params.get("PartNumber"))
-    state["prepared"] = isinstance(params.get("Body"), EncryptingStream)
+    prepared = isinstance(params.get("Body"), EncryptingStream)
+    keep(context, PartState(params.get("UploadId", ""), params.get("PartNumber", 0), last, prepared))
 
 
 def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    state = call_state(context)
-    if state["raw"]:
+    state = state_of(context, PartState)
+    if state is None:
         return
-    if state["prepared"]:  # a part of s3crypt's own managed upload, already encrypting
-        if state["last"]:
-            uploads.mark_last(state["part"][0])
+    if state.prepared:  # a part of s3crypt's own managed upload, already encrypting
+        if state.last:
+            uploads.mark_last(state.upload_id)
         return
-    upload_id, part_number = state["part"]
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])
-    last = state["last"] if state["last"] is not None else length < MIN_PART_SIZE
-    upload = uploads.next_part(upload_id, part_number, length, last)
+    upload = uploads.next_part(state.upload_id, state.part_number, length, is_last_part(state.last, length))
     encrypt_request_body(params, source, length, upload.message, upload.offset, last=upload.last)
 
 
@@ -204,13 +98,14 @@ def check_completion(client: Any, uploads: Uploads, params: dict[str, Any], cont
     upload = uploads.unended(upload_id)
     if upload is not None:
         uploads.sent_tag_part(upload_id, _send_tag_part(client, uploads, upload, params))
-    tag_part = uploads.sent_tag_part(upload_id)
     listed = (params.get("MultipartUpload") or {}).get("Parts") or []
-    if tag_part is not None and all(part.get("PartNumber") != tag_part["PartNumber"] for part in listed):
-        params["MultipartUpload"] = {**params.get("MultipartUpload", {}), "Parts": [*listed, tag_part]}
+    parts = with_tag_part(listed, uploads.sent_tag_part(upload_id))
+    if parts is not None:
+        params["MultipartUpload"] = {**params.get("MultipartUpload", {}), "Parts": parts}
 
 
 def _send_tag_part(client: Any, uploads: Uploads, upload: Upload, params: dict[str, Any]) -> dict[str, Any]:
+    """Send the part holding only the tag, already encrypted, through the unhooked client."""
     upload_id = params["UploadId"]
     if upload.part_number == 0:
         raise ConfigurationError("no part was uploaded: upload at least one part before completing the upload")
@@ -218,7 +113,7 @@ def _send_tag_part(client: Any, uploads: Uploads, upload: Upload, params: dict[s
     tag_part = uploads.next_part(upload_id, number, 0, True)
     body = EncryptingStream(io.BytesIO(b""), 0, tag_part.message, tag_part.offset, last=True)
     repeated = {name: params[name] for name in _REPEATED_ARGS if name in params}
-    response = client.upload_part(
+    response = unhooked(client).upload_part(
         Bucket=params["Bucket"], Key=params["Key"], UploadId=upload_id, PartNumber=number, Body=body, **repeated
     )
     listed = (params.get("MultipartUpload") or {}).get("Parts") or []
@@ -235,12 +130,10 @@ def refuse_copied_part(uploads: Uploads, params: dict[str, Any], **_: Any) -> No
 
 
 def remember_upload_id(params: dict[str, Any], context: dict[str, Any], **_: Any) -> bool:
-    """Note which upload the call ends; False for s3crypt's own raw uploads, which are not tracked."""
-    if take_raw(params, context):
+    """Note which upload the call ends; False for a presigned URL, which s3crypt leaves alone."""
+    if is_presign(context):
         return False
-    state = call_state(context)
-    state["upload_id"] = params["UploadId"]
-    state["location"] = (params.get("Bucket"), params.get("Key"))
+    keep(context, EndUploadState(*location(params), params["UploadId"]))
     return True
 
 
@@ -251,14 +144,13 @@ def check_abort(params: dict[str, Any], context: dict[str, Any], **_: Any) -> No
 def forget_upload(
     client: Any, uploads: Uploads, model: Any, http_response: Any, context: dict[str, Any], **_: Any
 ) -> None:
-    state = call_state(context)
+    state = state_of(context, EndUploadState)
     status = http_response.status_code
-    if state["raw"] or not (status < 300 or status == 404):  # only when done, or gone (NoSuchUpload)
+    if state is None or not (status < 300 or status == 404):  # only when done, or gone (NoSuchUpload)
         return
-    upload = uploads.close(state["upload_id"])
+    upload = uploads.close(state.upload_id)
     if status < 300 and model.name == "CompleteMultipartUpload" and upload is not None and upload.instruction:
-        bucket, key = state["location"]
-        instruction.write(client, bucket, key + DEFAULT_SUFFIX, upload.instruction)
+        instruction.write(client, state.bucket, state.key + DEFAULT_SUFFIX, upload.instruction)
 
 
 def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads, client: Any) -> None:

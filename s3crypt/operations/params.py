@@ -9,25 +9,11 @@ from s3crypt.format.context import bound, validate_user_context
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
 
-CONTEXT_KEY = "s3crypt"
-RAW = "_s3crypt_raw"
-"""A private parameter of s3crypt's own calls: send or return the object's bytes untouched."""
 
-
-def take_raw(params: dict[str, Any], context: dict[str, Any]) -> bool:
-    """Whether this is one of s3crypt's own raw calls, or a presigned URL, which s3crypt leaves as boto3 makes
-    it (and mark it so in the request context)."""
-    raw = bool(params.pop(RAW, False)) or bool(context.get("is_presign_request"))
-    call_state(context)["raw"] = raw
-    return raw
-
-
-def take_encryption_context(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any]) -> None:
-    """Move ``EncryptionContext`` from the call's parameters into its request context, validated (and bound to
-    the object's bucket and key when the client binds objects to their location)."""
-    call_state(context)["encryption_context"] = encryption_context_for(
-        config, params.pop("EncryptionContext", None), params.get("Bucket", ""), params.get("Key", "")
-    )
+def take_encryption_context(config: EncryptionConfig, params: dict[str, Any]) -> dict[str, str]:
+    """Take ``EncryptionContext`` out of the call's parameters, validated (and bound to the object's bucket and
+    key when the client binds objects to their location)."""
+    return encryption_context_for(config, params.pop("EncryptionContext", None), *location(params))
 
 
 def encryption_context_for(config: EncryptionConfig, given: Any, bucket: str, key: str) -> dict[str, str]:
@@ -36,6 +22,6 @@ def encryption_context_for(config: EncryptionConfig, given: Any, bucket: str, ke
     return bound(user_context, bucket, key) if config.bind_object_location else user_context
 
 
-def call_state(context: dict[str, Any]) -> dict[str, Any]:
-    state: dict[str, Any] = context.setdefault(CONTEXT_KEY, {})
-    return state
+def location(params: dict[str, Any]) -> tuple[str, str]:
+    """The call's bucket and key; empty when missing (botocore's validation, after the handlers, refuses it)."""
+    return params.get("Bucket", ""), params.get("Key", "")

@@ -8,107 +8,69 @@ import hashlib
 import io
 from typing import IO, TYPE_CHECKING, Any
 
-from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
+from s3crypt.core.limits import metadata_in
+from s3crypt.core.put import check_checksums, check_metadata, checked_instruction_file, key_request
+from s3crypt.core.put import seal as seal_object
 from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.errors import ConfigurationError
-from s3crypt.format import metadata
-from s3crypt.format.instruction import DEFAULT_SUFFIX, split
+from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.inputs import binary_stream
-from s3crypt.operations.limits import check_metadata_size, envelope_floor, metadata_in
-from s3crypt.operations.params import call_state, take_encryption_context, take_raw
+from s3crypt.operations.params import location, take_encryption_context
+from s3crypt.operations.state import PutState, is_presign, keep, state_of
 
 if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
 
     from s3crypt.config import EncryptionConfig
 
-_CHECKSUM_SETTINGS = frozenset({"ChecksumAlgorithm", "ChecksumType"})
-
-
-def is_precomputed_checksum(name: str) -> bool:
-    """Whether a parameter carries a checksum value (``ChecksumCRC32``, ``ChecksumSHA512``, ...) of the plaintext."""
-    return name.startswith("Checksum") and name not in _CHECKSUM_SETTINGS
-
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if take_raw(params, context):
+    if is_presign(context):
         return
-    take_encryption_context(config, params, context)
-    take_instruction_file(config, params, context)
+    keep(context, take_put_state(config, params))
     check_metadata(params)
     check_checksums(params)
 
 
-def take_instruction_file(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any]) -> None:
-    """Whether this object's crypto metadata goes to an instruction file, and where the object goes."""
-    wanted = params.pop("InstructionFile", config.instruction_file)
-    if not isinstance(wanted, bool):
-        raise ConfigurationError("InstructionFile must be True or False")
-    state = call_state(context)
-    state["instruction_file"] = wanted
-    state["location"] = (params.get("Bucket"), params.get("Key"))
-
-
-def check_metadata(params: dict[str, Any]) -> None:
-    user_metadata = params.get("Metadata") or {}
-    clashes = sorted(key for key in user_metadata if str(key).lower() in metadata.ALL_KEYS)
-    if clashes:
-        raise ConfigurationError(f"Metadata keys {clashes} are reserved for the encryption envelope; rename them")
-
-
-def check_checksums(params: dict[str, Any]) -> None:
-    precomputed = sorted(filter(is_precomputed_checksum, params))
-    if precomputed:
-        raise ConfigurationError(
-            f"{precomputed} are checksums of the plaintext and cannot match the ciphertext S3 receives; "
-            "pass ChecksumAlgorithm instead and botocore computes it over the ciphertext"
-        )
+def take_put_state(config: EncryptionConfig, params: dict[str, Any]) -> PutState:
+    """Take s3crypt's parameters of a call that writes an object: its ``EncryptionContext`` and whether its
+    crypto metadata goes to an instruction file."""
+    encryption_context = take_encryption_context(config, params)
+    wanted = checked_instruction_file(params.pop("InstructionFile", config.instruction_file))
+    return PutState(*location(params), encryption_context, wanted)
 
 
 def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     """``before-call``: swap the serialized body for an encrypting stream and add the envelope headers."""
-    if call_state(context)["raw"]:
+    state = state_of(context, PutState)
+    if state is None:
         return
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])
     check_plaintext_length(length)
-    message = seal(config, params["headers"], context, length)
+    message = seal(config, params["headers"], state, length)
     encrypt_request_body(params, source, length, message)
 
 
 def write_instruction_file(client: Any, http_response: Any, context: dict[str, Any], **_: Any) -> None:
     """``after-call`` of an upload that completes an object: store its instruction file, if it has one."""
-    state = call_state(context)
-    if http_response.status_code < 300 and state.get("instruction"):
-        bucket, key = state["location"]
-        instruction.write(client, bucket, key + DEFAULT_SUFFIX, state["instruction"])
+    state = state_of(context, PutState)
+    if http_response.status_code < 300 and state is not None and state.instruction is not None:
+        instruction.write(client, state.bucket, state.key + DEFAULT_SUFFIX, state.instruction)
 
 
-def seal(config: EncryptionConfig, headers: dict[str, Any], context: dict[str, Any], length: int | None) -> GcmMessage:
+def seal(config: EncryptionConfig, headers: dict[str, Any], state: PutState, length: int | None) -> GcmMessage:
     """A new data key for one object: its envelope goes into ``headers`` (and into the call state's
     ``instruction`` for the entries an instruction file holds), its cipher into the returned message."""
-    state = call_state(context)
-    suite = config.algorithm_suite
     caller_metadata = metadata_in(headers)
-    floor = envelope_floor(suite, state["encryption_context"], length, instruction_file=state["instruction_file"])
-    check_metadata_size(caller_metadata, floor, at_least=True)
-    data_key = config.keyring.generate_data_key(suite, state["encryption_context"], length)
-    iv = new_iv(suite)
-    envelope = metadata.Envelope(
-        suite=suite,
-        data_key=data_key.encrypted,
-        iv=iv,
-        commitment=commitment_for(data_key.plaintext, iv) if suite.is_committing else None,
-        plaintext_length=length,
+    request = key_request(
+        config, caller_metadata, state.encryption_context, length, instruction_file=state.instruction_file
     )
-    entries = metadata.encode(envelope)
-    if state["instruction_file"]:
-        entries, state["instruction"] = split(entries)
-    check_metadata_size(caller_metadata, entries)
-    for key, value in entries.items():
-        headers[f"x-amz-meta-{key}"] = value
-    return GcmMessage(content_cipher(suite, data_key.plaintext, iv), length)
+    sealed = seal_object(request, caller_metadata, config.keyring.generate_data_key(*request.arguments))
+    state.instruction = sealed.instruction
+    headers.update(sealed.headers)
+    return sealed.message
 
 
 def encrypt_request_body(

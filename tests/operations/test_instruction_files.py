@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 
 import s3crypt
-from s3crypt.testing import TEST_REGION
+from s3crypt.operations.unhooked import unhooked
+from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import send_parts_and_complete
 
@@ -126,3 +128,25 @@ def test_quiet_deletes_take_instruction_files_and_version_deletes_keep_them(s3c:
     s3c.put_object(Bucket=BUCKET, Key="v", Body=b"new", InstructionFile=True)
     s3c.delete_object(Bucket=BUCKET, Key="v", VersionId=old)
     assert s3c.get_object(Bucket=BUCKET, Key="v")["Body"].read() == b"new"
+
+
+def test_the_users_handlers_see_their_own_calls_only(s3c: Any) -> None:
+    seen: list[tuple[str, str]] = []
+    s3c.meta.events.register("before-call.s3", lambda model, params, **_: seen.append((model.name, params["url_path"])))
+    s3c.put_object(Bucket=BUCKET, Key="k", Body=b"secret", InstructionFile=True)
+    s3c.get_object(Bucket=BUCKET, Key="k")["Body"].read()
+    s3c.delete_object(Bucket=BUCKET, Key="k")
+    assert [name for name, _ in seen] == ["PutObject", "GetObject", "DeleteObject"]
+    assert all(not path.endswith(".instruction") for _, path in seen)
+
+
+def test_s3crypts_own_requests_share_the_clients_options(keyring: s3crypt.KmsKeyring) -> None:
+    config = Config(retries={"max_attempts": 7}, s3={"addressing_style": "path"})
+    client = s3crypt.client("s3", keyring=keyring, region_name="eu-west-3", config=config, **TEST_CREDENTIALS)
+    own = unhooked(client)
+    assert own is unhooked(client)  # created once, then kept
+    assert not isinstance(own, s3crypt.EncryptionClient)
+    assert (own.meta.region_name, own.meta.endpoint_url) == ("eu-west-3", client.meta.endpoint_url)
+    assert own.meta.config.retries == client.meta.config.retries
+    assert own.meta.config.s3 == client.meta.config.s3
+    assert own._request_signer._credentials.access_key == TEST_CREDENTIALS["aws_access_key_id"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,12 +21,14 @@ from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
 from s3crypt import operations
+from s3crypt._compat import default_boto3_session
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.cache import MeteredKeyring, Stats
 from s3crypt.keyrings.kms import KmsKeyring, with_user_agent
 from s3crypt.operations.multipart import Uploads
+from s3crypt.operations.unhooked import Unhooked
 from s3crypt.rewrap import Rewrapper
 from s3crypt.transfer import Transfers
 
@@ -40,20 +43,19 @@ class EncryptionClient:
     """
 
     _s3crypt_config: EncryptionConfig
+    _s3crypt_keyring: MeteredKeyring
     _s3crypt_transfers: Transfers
     _s3crypt_rewrapper: Rewrapper
 
     @property
     def encryption_config(self) -> EncryptionConfig:
-        """The client's encryption options (read-only)."""
+        """The client's encryption options (read-only), with the keyring it was given."""
         return self._s3crypt_config
 
     @property
     def encryption_stats(self) -> Stats:
         """This client's KMS calls and data-key cache hits and misses so far."""
-        keyring = self._s3crypt_config.keyring
-        assert isinstance(keyring, MeteredKeyring)
-        return keyring.stats
+        return self._s3crypt_keyring.stats
 
     def upload_file(
         self,
@@ -131,6 +133,7 @@ class EncryptionClient:
         EncryptionContext: dict[str, str] | None = None,
         NewEncryptionContext: dict[str, str] | None = None,
         InstructionFileSuffix: str | None = None,
+        NewInstructionFileSuffix: str | None = None,
         SSECustomerAlgorithm: str | None = None,
         SSECustomerKey: str | bytes | None = None,
     ) -> dict[str, Any]:
@@ -141,8 +144,9 @@ class EncryptionClient:
         ``new_keyring`` is a KMS keyring, and none for raw keyrings, which bind none). An object whose envelope
         is in its metadata is copied onto itself server-side with the new metadata, keeping its user metadata, content
         headers, tags, storage class and server-side encryption (a new version in a versioned bucket). An
-        object with an instruction file gets a new one: at ``<Key>`` + ``InstructionFileSuffix`` if given,
-        which leaves the old file in place. An SSE-C object needs its ``SSECustomerAlgorithm`` and
+        object with an instruction file, read at ``<Key>`` + ``InstructionFileSuffix`` (``.instruction`` by
+        default), gets a new one: at ``<Key>`` + ``NewInstructionFileSuffix`` if given, which leaves the old file
+        in place, else over the file it was read from. An SSE-C object needs its ``SSECustomerAlgorithm`` and
         ``SSECustomerKey``, sent to read it and to copy it. Returns the response of the copy, or the new
         instruction file's key.
         """
@@ -154,6 +158,7 @@ class EncryptionClient:
             EncryptionContext,
             NewEncryptionContext,
             InstructionFileSuffix,
+            NewInstructionFileSuffix,
             {name: value for name, value in sse.items() if value is not None},
         )
 
@@ -181,7 +186,7 @@ class Session:
     """Creates encrypting S3 clients and resources from a boto3 session (by default boto3's default session)."""
 
     def __init__(self, boto3_session: boto3.session.Session | None = None) -> None:
-        self.boto3_session = boto3_session if boto3_session is not None else boto3._get_default_session()
+        self.boto3_session = boto3_session if boto3_session is not None else default_boto3_session()
         self.boto3_session.events.register_last(
             "creating-client-class.s3", _add_mixin, unique_id="s3crypt-encryption-client-mixin"
         )
@@ -223,14 +228,25 @@ class Session:
                 service, region_name=client.meta.region_name, **{**kms_kwargs, "config": config}
             )
 
+        # The user's config stays as given; the handlers and transfers use its keyring bound to this client's
+        # KMS client, metered and served from the data-key cache.
         keyring = MeteredKeyring(config.keyring.bind(client_factory), config.data_key_cache, Stats())
         bound = dataclasses.replace(config, keyring=keyring)
         uploads = Uploads()
-        client._s3crypt_config = bound  # type: ignore[attr-defined]
+        client._s3crypt_config = config  # type: ignore[attr-defined]
+        client._s3crypt_keyring = keyring  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
         rewrapper = Rewrapper(client, bound, client_factory)
         client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
+        client._s3crypt_unhooked = Unhooked(  # type: ignore[attr-defined]
+            functools.partial(self._unhooked_client, client, client_kwargs)
+        )
         operations.register(client, bound, uploads)
+
+    def _unhooked_client(self, client: BaseClient, client_kwargs: dict[str, Any]) -> BaseClient:
+        """A plain S3 client like ``client``: same session (so same credentials), region and options."""
+        kwargs = {**client_kwargs, "region_name": client.meta.region_name}
+        return self.boto3_session.client("s3", **kwargs)
 
 
 _OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}
@@ -256,7 +272,7 @@ _default_lock = threading.Lock()
 def _get_default_session() -> Session:
     global _default_session
     with _default_lock:
-        if _default_session is None or _default_session.boto3_session is not boto3._get_default_session():
+        if _default_session is None or _default_session.boto3_session is not default_boto3_session():
             _default_session = Session()
         return _default_session
 
