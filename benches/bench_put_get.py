@@ -1,6 +1,7 @@
 """Time put_object, get_object, upload_file and download_file through plain boto3, s3crypt and the official client.
 
 Usage: python benches/bench_put_get.py [--size-mib 256] [--rounds 5]    # loopback and link, then in-process crypto
+       python benches/bench_put_get.py --https                          # and HTTPS (moto_server -s) beside them
        python benches/bench_put_get.py --quick                          # 16 MiB, 2 rounds: a sanity run
        python benches/bench_put_get.py --memory [--size-mib 1024]       # peak RSS, each operation once
 
@@ -21,11 +22,13 @@ import json
 import os
 import resource
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,7 @@ from typing import Any
 import boto3
 from boto3.s3.transfer import TransferConfig
 
-NETS = ("loopback", "link")
+NETS = ("loopback", "link", "https")
 CLIENTS = ("boto3", "s3crypt", "s3crypt-delayed", "aws-s3ec")
 OPS = ("put_object", "get_object", "upload_file", "download_file")
 # What each client is measured on. enable_delayed_authentication changes get_object only, so s3crypt-delayed
@@ -93,7 +96,9 @@ Samples = dict[tuple[str, str, str], list[Sample]]
 
 
 def aws_kwargs(endpoint: str) -> dict[str, Any]:
-    return {"endpoint_url": endpoint, **MOTO_ACCOUNT}
+    # moto_server -s serves a self-signed certificate
+    verify = {"verify": False} if endpoint.startswith("https:") else {}
+    return {"endpoint_url": endpoint, **verify, **MOTO_ACCOUNT}
 
 
 # --- child process -----------------------------------------------------------------------------------------
@@ -168,6 +173,9 @@ def peak_rss_mib() -> float:
 
 
 def measure(job: Job) -> Sample:
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     client = make_client(job.client, job.endpoint, job.kms_endpoint, job.kms_key_id)
     operation = OPERATIONS[job.op]
     start_rss = peak_rss_mib()
@@ -277,7 +285,7 @@ def warm_up(s3: Any, body_path: Path) -> None:
     s3.delete_object(Bucket=BUCKET, Key="warm-up")
 
 
-def run_rounds(bench: Bench, s3: Any, count: int) -> Samples:
+def run_rounds(bench: Bench, s3: dict[str, Any], count: int) -> Samples:
     """Every measurement ``count`` times on every network; each object is deleted once read, since moto slows as
     it holds more. The networks alternate between rounds as the clients do."""
     samples: Samples = collections.defaultdict(list)
@@ -291,7 +299,7 @@ def run_rounds(bench: Bench, s3: Any, count: int) -> Samples:
                         remove_download(bench.download_path, bench.size)
                     samples[net, client, op].append(sample)
                     print(f"round {number + 1}/{count} {net}: {client} {op} {sample.wall_s:.3f} s", file=sys.stderr)
-                s3.delete_object(Bucket=BUCKET, Key=key)
+                s3[net].delete_object(Bucket=BUCKET, Key=key)
     return samples
 
 
@@ -306,7 +314,37 @@ class Link:
         return f"{self.rate_mb:g} MB/s per S3 connection and direction, {self.latency_ms:g} ms one way, KMS direct"
 
 
-def collect(size: int, count: int, link: Link | None) -> tuple[Samples, list[str]]:
+@contextlib.contextmanager
+def https_moto_server(command: list[str] | None) -> Iterator[str]:
+    """A second moto_server, serving HTTPS (``-s``, a self-signed certificate): botocore's default checksums then
+    travel as an aws-chunked trailer and the payload is not hashed, as against S3."""
+    from s3crypt.testing import free_port
+
+    port = free_port()
+    launcher = command or [sys.executable, "-m", "moto.server"]
+    process = subprocess.Popen(
+        [*launcher, "-H", "127.0.0.1", "-p", str(port), "-s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    endpoint = f"https://127.0.0.1:{port}"
+    try:
+        unverified = ssl.create_default_context()  # moto's certificate is self-signed
+        unverified.check_hostname = False
+        unverified.verify_mode = ssl.CERT_NONE
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1, context=unverified):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto_server -s did not answer on {endpoint}")
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def collect(size: int, count: int, link: Link | None, *, https: bool = False) -> tuple[Samples, list[str]]:
     """Run the measurements against a fresh moto_server; also notes on the server and the link."""
     from link import LinkProxy
 
@@ -321,15 +359,25 @@ def collect(size: int, count: int, link: Link | None) -> tuple[Samples, list[str
         if link is not None:
             proxy = stack.enter_context(LinkProxy(endpoint, link.rate_mb * 1e6, link.latency_ms / 1000))
             endpoints["link"] = proxy.url
+        if https:  # S3 over TLS from its own server; KMS stays on the first
+            endpoints["https"] = stack.enter_context(https_moto_server(command))
         kwargs = aws_kwargs(endpoint)
-        s3 = boto3.client("s3", **kwargs)
-        s3.create_bucket(Bucket=BUCKET)
         kms_key_id = boto3.client("kms", **kwargs).create_key()["KeyMetadata"]["KeyId"]
         bench = Bench(endpoints, endpoint, kms_key_id, Path(tmp), size)
         write_random_file(bench.body_path, size)
-        warm_up(s3, bench.body_path)
+        s3 = {}
+        for net, url in endpoints.items():
+            s3[net] = boto3.client("s3", **aws_kwargs(url))
+            if net != "link":  # the link is a proxy in front of the loopback server
+                s3[net].create_bucket(Bucket=BUCKET)
+                warm_up(s3[net], bench.body_path)
         samples = run_rounds(bench, s3, count)
         notes = [f"server: {'moto_server_ranged.py' if command else 'stock moto_server'}"]
+        if https:
+            notes.append(
+                "https: S3 over TLS from a second moto_server (-s, self-signed, not verified) with botocore's default "
+                "checksum (CRC32 in an aws-chunked trailer, payload not hashed); KMS over HTTP"
+            )
         if link is not None:
             notes.append(
                 f"link: {link.describe()}; it carried {proxy.bytes_up / 1e9:.2f} GB up and "
@@ -443,11 +491,11 @@ def heading(what: str) -> str:
     return f"{what}, Python {sys.version.split()[0]}, boto3 {boto3.__version__}, {os.cpu_count()} CPUs"
 
 
-def speed(size_mib: int, count: int, link: Link | None, *, quick: bool) -> None:
+def speed(size_mib: int, count: int, link: Link | None, *, quick: bool, https: bool) -> None:
     import bench_crypto
 
     size = size_mib * CHUNK
-    samples, run_notes = collect(size, count, link)
+    samples, run_notes = collect(size, count, link, https=https)
     nets = " / ".join(nets_of(samples))
     print(f"{heading(f'{size_mib} MiB body, medians of {count} rounds')}; MB/s = 10^6 bytes/s", end="\n\n")
     print(f"Each cell: {nets}.", end="\n\n")
@@ -472,6 +520,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--rounds", "--pairs", type=int, help="rounds over all clients and networks, order alternating (default 5)"
     )
     parser.add_argument("--no-link", action="store_true", help="measure on loopback only")
+    parser.add_argument("--https", action="store_true", help="measure over HTTPS too (moto_server -s, loopback)")
     parser.add_argument("--link-rate-mb", type=float, default=100.0, help="per S3 connection, 10^6 bytes/s (100)")
     parser.add_argument("--link-latency-ms", type=float, default=2.0, help="one way, per S3 connection (2)")
     parser.add_argument("--worker", metavar="JOB_JSON", help=argparse.SUPPRESS)
@@ -493,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         memory(size_mib)
     else:
         link = None if args.no_link else Link(args.link_rate_mb, args.link_latency_ms)
-        speed(size_mib, count, link, quick=args.quick)
+        speed(size_mib, count, link, quick=args.quick, https=args.https)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,15 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from s3crypt.crypto.content import ContentCipher
-from s3crypt.crypto.rereads import PIECE, FirstPass, piece_end
+from s3crypt.crypto.rereads import PIECE, FirstPass
 from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT, GCM_TAG_LENGTH
 from s3crypt.errors import DecryptionError, EncryptionError
 
 CHUNK_SIZE = 1024 * 1024
 DEFAULT_MEMORY_LIMIT = 32 * 1024 * 1024
+# What an encrypting stream reads and encrypts at a time: whole pieces of the re-read check, as many as botocore's
+# checksum, payload-hash and aws-chunked passes read at once (1 MiB), so each of their reads is a single copy.
+WINDOW = 4 * PIECE
 _BLOCK = 16
 _NOTHING_RELEASED = "no plaintext was released"
 _DELAYED_RELEASED = "discard the plaintext already read (delayed authentication released it unverified)"
@@ -95,6 +98,7 @@ class GcmMessage:
         self._tag: bytes | None = None
         self._lock = threading.Lock()
         self._first_pass = FirstPass()
+        self._scratch: memoryview | None = None
 
     @property
     def fed(self) -> int:
@@ -106,20 +110,52 @@ class GcmMessage:
 
         ``data`` must start and end on a piece boundary (:mod:`s3crypt.crypto.rereads`) or a stream's edge.
         """
+        out = memoryview(bytearray(len(data) + _BLOCK))
+        self.encrypt_into(offset, data, out)
+        return bytes(out[: len(data)])
+
+    def encrypt_into(self, offset: int, data: bytes, out: memoryview, keystream: Keystream | None = None) -> None:
+        """:meth:`encrypt` writing into ``out`` (at least ``len(data) + 16`` bytes) instead of allocating.
+
+        ``keystream`` serves the bytes GCM has already passed; one kept by a stream reading on continues
+        where its last call ended instead of starting a new AES-CTR context.
+        """
+        split = self._advance(offset, data, out)
+        if split:
+            (keystream or self.keystream()).encrypt_into(offset, memoryview(data)[:split], out)
+
+    def keystream(self) -> Keystream:
+        """A keystream for one reader of this message (see :meth:`encrypt_into`)."""
+        return Keystream(self._cipher)
+
+    def feed(self, offset: int, data: bytes) -> None:
+        """Check ``data`` like :meth:`encrypt` and give GCM whatever of it GCM has not seen, without ciphertext."""
+        self._advance(offset, data, None)
+
+    def _advance(self, offset: int, data: bytes, out: memoryview | None) -> int:
+        """Check ``data``, feed GCM the part of it from where GCM stands, writing that ciphertext into ``out`` (or
+        discarding it); how many leading bytes of ``data`` GCM had already passed."""
         sums = self._first_pass.sums(offset, data)
         with self._lock:
             self._first_pass.check(sums)
-            split = len(data)
-            tail = b""
-            if self._tag is None and offset <= self._fed < offset + len(data):
-                split = self._fed - offset
-                check_plaintext_length(offset + len(data))
-                tail = self._encryptor.update(memoryview(data)[split:])
-                self._fed = offset + len(data)
-        if not split:
-            return tail
-        head = ctr_at(self._cipher, offset).update(memoryview(data)[:split])
-        return head + tail if tail else head
+            if self._tag is not None or not offset <= self._fed < offset + len(data):
+                return len(data)
+            split = self._fed - offset
+            check_plaintext_length(offset + len(data))
+            view = memoryview(data)
+            if out is not None:
+                self._encryptor.update_into(view[split:], out[split:])
+            else:
+                scratch = self._scratch_buffer()
+                for start in range(split, len(data), CHUNK_SIZE):
+                    self._encryptor.update_into(view[start : start + CHUNK_SIZE], scratch)
+            self._fed = offset + len(data)
+            return split
+
+    def _scratch_buffer(self) -> memoryview:
+        if self._scratch is None:
+            self._scratch = memoryview(bytearray(CHUNK_SIZE + _BLOCK))
+        return self._scratch
 
     def tag(self) -> bytes:
         """The 16-byte tag; the message is complete once it is asked for."""
@@ -134,12 +170,29 @@ class GcmMessage:
             return self._tag
 
 
+class Keystream:
+    """AES-CTR over a GCM message's content for one reader: consecutive calls reuse one context."""
+
+    def __init__(self, cipher: ContentCipher) -> None:
+        self._cipher = cipher
+        self._context: CipherContext | None = None
+        self._at = -1
+
+    def encrypt_into(self, offset: int, data: memoryview, out: memoryview) -> None:
+        """Encrypt ``data``, the plaintext at ``offset``, into ``out`` (at least ``len(data) + 15`` bytes)."""
+        if self._context is None or offset != self._at:
+            self._context = ctr_at(self._cipher, offset)
+        self._context.update_into(data, out)
+        self._at = offset + len(data)
+
+
 class EncryptingStream(io.RawIOBase):
     """Ciphertext of ``length`` bytes of plaintext read from ``source``, which start at ``offset`` of ``message``.
 
     With ``last`` the 16-byte tag follows. The stream can be sized, and re-read from any position whenever its
     source can seek, giving identical bytes, so botocore can checksum, sign and retry it. The source is read in
-    whole pieces, each checked against its first read before its ciphertext is given out.
+    windows of whole pieces, each checked against its first read before its ciphertext is given out; the window's
+    ciphertext is kept in one buffer, so reads of any size within it encrypt nothing again.
     """
 
     def __init__(
@@ -148,16 +201,18 @@ class EncryptingStream(io.RawIOBase):
         self._source = source
         self._start = source.tell() if _seekable(source) else None
         self._length = length
+        self._total = length + (GCM_TAG_LENGTH if last else 0)
         self._message = message
         self._offset = offset
-        self._last = last
         self._position = 0
         self._source_at = 0
-        self._piece = b""
-        self._piece_at = 0
+        self._keystream = message.keystream()
+        self._window: memoryview | None = None  # WINDOW (+ 16) bytes, allocated at the first read
+        self._window_at = 0
+        self._window_length = 0
 
     def __len__(self) -> int:
-        return self._length + (GCM_TAG_LENGTH if self._last else 0)
+        return self._total
 
     def readable(self) -> bool:
         return True
@@ -169,7 +224,7 @@ class EncryptingStream(io.RawIOBase):
         return self._position
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self)}[whence]
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._total}[whence]
         target = base + offset
         if target < 0:
             raise ValueError("negative seek position")
@@ -179,7 +234,11 @@ class EncryptingStream(io.RawIOBase):
         return target
 
     def read(self, size: int | None = -1) -> bytes:
-        remaining = max(0, len(self) - self._position)
+        start = self._position - self._window_at
+        if self._window is not None and size is not None and size > 0 and 0 <= start <= self._window_length - size:
+            self._position += size  # botocore's send reads 16 KiB at a time: most reads end here
+            return bytes(self._window[start : start + size])
+        remaining = max(0, self._total - self._position)
         size = remaining if size is None or size < 0 else min(size, remaining)
         parts = []
         while size > 0:
@@ -190,23 +249,26 @@ class EncryptingStream(io.RawIOBase):
 
     def _next(self, size: int) -> bytes:
         """Up to ``size`` more bytes of ciphertext or tag."""
-        if self._position < self._length:
-            if not self._piece_at <= self._position < self._piece_at + len(self._piece):
-                self._load(self._position)
-            start = self._position - self._piece_at
-            out = self._piece[start : start + size]
+        position = self._position
+        if position < self._length:
+            start = position - self._window_at
+            if not 0 <= start < self._window_length:
+                self._load(position)
+                start = position - self._window_at
+            assert self._window is not None
+            out = bytes(self._window[start : min(start + size, self._window_length)])
         else:
             self._catch_up()
-            tag_offset = self._position - self._length
+            tag_offset = position - self._length
             out = self._message.tag()[tag_offset : tag_offset + size]
-        self._position += len(out)
+        self._position = position + len(out)
         return out
 
     def _load(self, position: int) -> None:
-        """Read, check and encrypt the piece of plaintext around ``position`` (a piece boundary if unseekable)."""
+        """Read, check and encrypt the window of plaintext around ``position`` (a window's start if unseekable)."""
         at = self._offset + position
-        start = max(0, at - at % PIECE - self._offset)
-        stop = piece_end(self._offset + start, self._offset + self._length) - self._offset
+        start = max(0, at - at % WINDOW - self._offset)
+        stop = min(self._offset + self._length, (at // WINDOW + 1) * WINDOW) - self._offset
         if self._source_at != start:
             assert self._start is not None
             self._source.seek(self._start + start)
@@ -216,8 +278,11 @@ class EncryptingStream(io.RawIOBase):
             raise EncryptionError(
                 f"the body ended after {self._source_at} of the {self._length} bytes it was said to hold"
             )
-        self._piece = self._message.encrypt(self._offset + start, data)
-        self._piece_at = start
+        if self._window is None:
+            self._window = memoryview(bytearray(min(WINDOW, self._length) + _BLOCK))
+        self._window_length = 0  # nothing valid while the buffer is overwritten, should the check fail
+        self._message.encrypt_into(self._offset + start, data, self._window, self._keystream)
+        self._window_at, self._window_length = start, len(data)
 
     def _catch_up(self) -> None:
         """Feed GCM the rest of this stream's plaintext, when the tag is read before all of it was."""

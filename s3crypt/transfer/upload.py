@@ -106,7 +106,7 @@ def _stream_parts(chunks: Iterator[tuple[bytes, bool]], transfer: Transfer) -> S
                     f"the stream needs more than {MAX_PARTS} parts of {config.multipart_chunksize} bytes: "
                     "raise multipart_chunksize in the TransferConfig"
                 )
-            message.encrypt(offset, chunk)  # GCM sees the stream once, in order; the parts re-encrypt by CTR
+            message.feed(offset, chunk)  # GCM sees the stream once, in order; the parts re-encrypt by CTR
             in_flight.acquire()
             if any(future.done() and future.exception() for future in futures):
                 in_flight.release()
@@ -130,7 +130,7 @@ def _feed_gcm(message: GcmMessage, source: IO[bytes], size: int, part_size: int)
         data = read_up_to(source, length)
         if len(data) < length:
             raise EncryptionError(f"the file ended before the {size} bytes it held when the upload began")
-        message.encrypt(offset, data)
+        message.feed(offset, data)
 
 
 def _chunks_of(fileobj: IO[bytes], first: bytes, chunk_size: int) -> Iterator[tuple[bytes, bool]]:

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from s3crypt import AlgorithmSuite, DecryptionError, EncryptionError
 from s3crypt.crypto.content import commitment_for, content_cipher, new_iv, verify_commitment
+from s3crypt.crypto.rereads import PIECE
 from s3crypt.crypto.streams import (
+    WINDOW,
     AuthenticatedReader,
     DelayedAuthReader,
     EncryptingStream,
@@ -202,3 +204,63 @@ def test_every_reader_works_under_a_buffered_reader() -> None:
     for name, reader in readers.items():
         with io.BufferedReader(reader, buffer_size=777) as buffered:
             assert buffered.read() == expected[name], name
+
+
+def test_one_keystream_serves_scattered_offsets_with_the_one_shot_ciphertext() -> None:
+    """A keystream reused across calls restarts at an offset that does not follow its last call, mid-block too."""
+    plaintext = os.urandom(3 * PIECE + 50)
+    pieces = [(PIECE, 2 * PIECE), (1000, PIECE), (2 * PIECE, len(plaintext)), (0, 1000)]
+    message = GcmMessage(cipher_for(), len(plaintext))
+    for start, end in sorted(pieces):  # GCM passes everything first: every encrypt_into below is AES-CTR
+        message.feed(start, plaintext[start:end])
+    keystream = message.keystream()
+    expected = reference(plaintext)
+    for start, end in pieces:
+        out = memoryview(bytearray(end - start + 16))
+        message.encrypt_into(start, plaintext[start:end], out, keystream)
+        assert bytes(out[: end - start]) == expected[start:end]
+
+
+def test_feed_gives_gcm_the_plaintext_and_checks_it_like_encrypt() -> None:
+    plaintext = os.urandom(2 * WINDOW + 99)
+    message = GcmMessage(cipher_for(), len(plaintext))
+    message.feed(0, plaintext[:PIECE])
+    message.feed(0, plaintext[:PIECE])  # a re-read GCM has passed: checked, nothing fed twice
+    assert message.fed == PIECE
+    message.feed(PIECE, plaintext[PIECE:])
+    assert message.tag() == reference(plaintext)[-16:]
+    changed = bytearray(plaintext[:PIECE])
+    changed[5] ^= 1
+    with pytest.raises(EncryptionError, match="changed while it was being uploaded"):
+        message.feed(0, bytes(changed))
+
+
+class CountingSource(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += 1
+        return super().read(size)
+
+
+def test_small_reads_within_a_window_read_and_encrypt_its_plaintext_once() -> None:
+    """botocore sends a body in 16 KiB reads: each window of plaintext is read and encrypted once for all of them."""
+    plaintext = os.urandom(3 * WINDOW + 5)
+    source = CountingSource(plaintext)
+    stream = EncryptingStream(source, len(plaintext), GcmMessage(cipher_for(), len(plaintext)))
+    assert b"".join(iter(lambda: stream.read(16384), b"")) == reference(plaintext)
+    assert source.reads == 4
+
+
+def test_after_a_refused_re_read_the_stream_gives_out_no_stale_ciphertext() -> None:
+    plaintext = os.urandom(WINDOW + 10)
+    source = CountingSource(plaintext)
+    stream = EncryptingStream(source, len(plaintext), GcmMessage(cipher_for(), len(plaintext)))
+    stream.read()
+    source.getbuffer()[3] ^= 1
+    stream.seek(0)
+    for _ in range(2):  # the failed window is not served from what the buffer held before
+        with pytest.raises(EncryptionError, match="changed while it was being uploaded"):
+            stream.read(10)
