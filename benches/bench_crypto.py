@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from cryptography.hazmat.primitives.ciphers import AEADCipherContext, Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from s3crypt.crypto.content import ContentCipher, content_cipher
-from s3crypt.crypto.streams import AuthenticatedReader, DelayedAuthReader, EncryptingStream, GcmMessage
-from s3crypt.crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
+from s3crypt._crypto.content import ContentCipher, content_cipher
+from s3crypt._crypto.streams import AuthenticatedReader, DelayedAuthReader, EncryptingStream, GcmMessage
+from s3crypt._crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 
 CHUNK = 1024 * 1024
 TARGET = 0.5  # of raw AES-GCM throughput

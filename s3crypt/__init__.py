@@ -9,11 +9,11 @@ The public API is what ``__all__`` names (and the ``s3crypt.testing`` helpers an
 modules behind it are the implementation, free to change.
 """
 
-from s3crypt import redaction
+from s3crypt import _redaction
 from s3crypt._client import EncryptionClient, Session, client, resource
-from s3crypt.config import EncryptionConfig
-from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
-from s3crypt.errors import (
+from s3crypt._config import EncryptionConfig
+from s3crypt._crypto.suites import AlgorithmSuite, CommitmentPolicy
+from s3crypt._errors import (
     ConfigurationError,
     DecryptionError,
     EncryptionError,
@@ -22,7 +22,7 @@ from s3crypt.errors import (
     NotEncryptedError,
     S3CryptError,
 )
-from s3crypt.keyrings import (
+from s3crypt._keyrings import (
     AesKeyring,
     DataKey,
     EncryptedDataKey,
@@ -32,11 +32,11 @@ from s3crypt.keyrings import (
     RawKeyring,
     RsaKeyring,
 )
-from s3crypt.keyrings.cache import DataKeyCache, Stats
+from s3crypt._keyrings.cache import DataKeyCache, Stats
 
 __version__ = "0.1.0"
 
-redaction.install()
+_redaction.install()
 
 __all__ = [
     "AesKeyring",

@@ -20,17 +20,17 @@ import boto3.session
 from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
-from s3crypt import operations
+from s3crypt import _operations
 from s3crypt._compat import default_boto3_session
-from s3crypt.config import EncryptionConfig
-from s3crypt.errors import ConfigurationError
-from s3crypt.keyrings.base import Keyring
-from s3crypt.keyrings.cache import MeteredKeyring, Stats
-from s3crypt.keyrings.kms import KmsKeyring, with_user_agent
-from s3crypt.operations.multipart import Uploads
-from s3crypt.operations.unhooked import Unhooked
-from s3crypt.rewrap import Rewrapper
-from s3crypt.transfer import Transfers
+from s3crypt._config import EncryptionConfig
+from s3crypt._errors import ConfigurationError
+from s3crypt._keyrings.base import Keyring
+from s3crypt._keyrings.cache import MeteredKeyring, Stats
+from s3crypt._keyrings.kms import KmsKeyring, with_user_agent
+from s3crypt._operations.multipart import Uploads
+from s3crypt._operations.unhooked import Unhooked
+from s3crypt._rewrap import Rewrapper
+from s3crypt._transfer import Transfers
 
 _creating = contextvars.ContextVar("s3crypt_creating_client", default=False)
 _KMS_CLIENT_KWARGS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "verify", "config")
@@ -241,7 +241,7 @@ class Session:
         client._s3crypt_unhooked = Unhooked(  # type: ignore[attr-defined]
             functools.partial(self._unhooked_client, client, client_kwargs)
         )
-        operations.register(client, bound, uploads)
+        _operations.register(client, bound, uploads)
 
     def _unhooked_client(self, client: BaseClient, client_kwargs: dict[str, Any]) -> BaseClient:
         """A plain S3 client like ``client``: same session (so same credentials), region and options."""

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
 
-    from s3crypt.format.metadata import Envelope
+    from s3crypt._format.metadata import Envelope
 
 BUCKET = "s3crypt-test-bucket"
 _HIDDEN_ENVIRONMENT = (

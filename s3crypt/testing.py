@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from s3crypt._client import EncryptionClient
-from s3crypt.errors import FormatError, NotEncryptedError
-from s3crypt.format import instruction, metadata
-from s3crypt.format.metadata import Envelope
-from s3crypt.operations import instruction as instruction_files
+from s3crypt._errors import FormatError, NotEncryptedError
+from s3crypt._format import instruction, metadata
+from s3crypt._format.metadata import Envelope
+from s3crypt._operations import instruction as instruction_files
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import pkgutil
 
 import pytest
 
@@ -25,8 +26,17 @@ def test_no_module_is_named_like_a_public_name(name: str) -> None:
 def test_s3crypt_client_is_the_factory_whatever_is_imported() -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("s3crypt.client")
-    for module in ("s3crypt._client", "s3crypt.transfer", "s3crypt.keyrings", "s3crypt.cli"):
+    for module in ("s3crypt._client", "s3crypt._transfer", "s3crypt._keyrings", "s3crypt.cli"):
         importlib.import_module(module)
     assert callable(s3crypt.client)
     assert s3crypt.client.__name__ == "client"
     assert callable(s3crypt.resource)
+
+
+PUBLIC_MODULES = {"cli", "pytest_plugin", "testing", "aio", "fsspec"}
+"""The package's modules users import by name; every other one is marked private with a leading underscore."""
+
+
+def test_every_other_module_is_marked_private() -> None:
+    top_level = {module.name for module in pkgutil.iter_modules(s3crypt.__path__)}
+    assert {name for name in top_level if not name.startswith("_")} <= PUBLIC_MODULES

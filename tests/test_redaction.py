@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import s3crypt
-from s3crypt.redaction import REDACTED
+from s3crypt._redaction import REDACTED
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 

@@ -13,8 +13,8 @@ from s3_encryption import S3EncryptionClient, S3EncryptionClientConfig
 from s3_encryption.materials.kms_keyring import KmsKeyring as PeerKmsKeyring
 
 import s3crypt
-from s3crypt.format.context import decode_json
-from s3crypt.operations.unhooked import unhooked
+from s3crypt._format.context import decode_json
+from s3crypt._operations.unhooked import unhooked
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import send_parts_and_complete

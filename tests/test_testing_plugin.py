@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import s3crypt
-from s3crypt.format.metadata import KMS_CONTEXT
+from s3crypt._format.metadata import KMS_CONTEXT
 from s3crypt.testing import assert_encrypted
 
 pytest_plugins = ["pytester"]

@@ -16,7 +16,7 @@ from botocore.exceptions import IncompleteReadError
 from botocore.response import StreamingBody
 
 import s3crypt
-from s3crypt.operations.unhooked import unhooked
+from s3crypt._operations.unhooked import unhooked
 from tests.conftest import BUCKET
 
 MIB = 1024 * 1024

@@ -40,7 +40,7 @@ def demo() -> int:
 
     Needs moto_server (pip install "s3crypt[demo]"); no AWS account is used.
     """
-    from s3crypt import demo as walkthrough
+    from s3crypt import _demo as walkthrough
 
     return walkthrough.run()
 

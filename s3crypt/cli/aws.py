@@ -12,14 +12,14 @@ import boto3.session
 from botocore.exceptions import ClientError
 
 from s3crypt._client import Session
+from s3crypt._crypto.suites import AlgorithmSuite, CommitmentPolicy
+from s3crypt._format import instruction as instruction_format
+from s3crypt._keyrings.base import Keyring
+from s3crypt._keyrings.kms import KmsKeyring
+from s3crypt._keyrings.kms_base import BaseKmsKeyring
+from s3crypt._keyrings.kms_discovery import KmsDiscoveryKeyring
 from s3crypt.cli.errors import CliError, CliUsageError, status_of
 from s3crypt.cli.urls import S3Url
-from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
-from s3crypt.format import instruction as instruction_format
-from s3crypt.keyrings.base import Keyring
-from s3crypt.keyrings.kms import KmsKeyring
-from s3crypt.keyrings.kms_base import BaseKmsKeyring
-from s3crypt.keyrings.kms_discovery import KmsDiscoveryKeyring
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

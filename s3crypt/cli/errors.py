@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from s3crypt.errors import S3CryptError
+from s3crypt._errors import S3CryptError
 
 # As the s3 commands of the AWS CLI v2.
 EXIT_OK = 0

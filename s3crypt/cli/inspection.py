@@ -10,16 +10,16 @@ from typing import Any
 
 import click
 
+from s3crypt._crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
+from s3crypt._errors import NotEncryptedError
+from s3crypt._format import instruction as instruction_format
+from s3crypt._format import metadata
+from s3crypt._format.context import RESERVED_KEY
+from s3crypt._format.metadata import EncryptedDataKey
+from s3crypt._operations import instruction
 from s3crypt.cli.aws import Aws, head
 from s3crypt.cli.errors import EXIT_OK, CliError
 from s3crypt.cli.urls import S3Url
-from s3crypt.crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
-from s3crypt.errors import NotEncryptedError
-from s3crypt.format import instruction as instruction_format
-from s3crypt.format import metadata
-from s3crypt.format.context import RESERVED_KEY
-from s3crypt.format.metadata import EncryptedDataKey
-from s3crypt.operations import instruction
 
 LEGACY_KMS_KEY_ID = "kms_cmk_id"
 """The material description entry of a V1 ``kms`` object that names its KMS key."""

@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
+from s3crypt._format import metadata
 from s3crypt.cli.aws import Aws, Entry, Listing, list_entries
 from s3crypt.cli.errors import EXIT_OK, CliUsageError
 from s3crypt.cli.inspection import describe_envelope
 from s3crypt.cli.urls import S3Url, is_s3_url
-from s3crypt.format import metadata
 
 HEAD_CONCURRENCY = 8
 """``HeadObject`` calls in flight while listing: one per object, to read its envelope."""

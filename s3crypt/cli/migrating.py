@@ -18,6 +18,9 @@ from typing import IO, Any
 import click
 from botocore.exceptions import ClientError
 
+from s3crypt._core.copy import KEPT_ATTRIBUTES  # the same list copies and rewrap_object keep
+from s3crypt._format import instruction as instruction_format
+from s3crypt._format import metadata
 from s3crypt.cli.aws import READ_OPTIONS, UPLOAD_FORMATS, Aws, list_entries
 from s3crypt.cli.batch import Skipped, Unchanged, run_batch
 from s3crypt.cli.errors import status_of
@@ -27,9 +30,6 @@ from s3crypt.cli.progress import output_options
 from s3crypt.cli.rewrapping import concurrency_option, old_versions_option, stored_context_option
 from s3crypt.cli.urls import S3Url
 from s3crypt.cli.versions import report_older_versions
-from s3crypt.core.copy import KEPT_ATTRIBUTES  # the same list copies and rewrap_object keep
-from s3crypt.format import instruction as instruction_format
-from s3crypt.format import metadata
 
 SPOOL_MEMORY = 8 * 1024 * 1024
 """Bytes of one object's plaintext kept in memory while it is migrated; the rest goes to a temporary file."""

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from s3crypt._errors import NotEncryptedError
+from s3crypt._keyrings.kms import KmsKeyring
 from s3crypt.cli.aws import READ_OPTIONS, Aws, head, list_entries
 from s3crypt.cli.batch import DEFAULT_CONCURRENCY, Skipped, run_batch
 from s3crypt.cli.inspection import describe_envelope
@@ -14,8 +16,6 @@ from s3crypt.cli.options import context_option
 from s3crypt.cli.progress import output_options
 from s3crypt.cli.urls import S3Url
 from s3crypt.cli.versions import report_older_versions
-from s3crypt.errors import NotEncryptedError
-from s3crypt.keyrings.kms import KmsKeyring
 
 concurrency_option = click.option(
     "--concurrency",

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 import s3crypt
-from s3crypt import cli, demo
+from s3crypt import _demo as demo
+from s3crypt import cli
 from s3crypt.cli import errors
 from s3crypt.cli import progress as cli_progress
 from tests.cli.support import Outcome, assert_failed, assert_usage_error, make_tree, read_tree, run

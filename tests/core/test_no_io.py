@@ -11,7 +11,7 @@ import s3crypt
 
 PACKAGE = Path(s3crypt.__file__).parent
 FORBIDDEN = {"boto3", "botocore", "s3transfer", "aiobotocore"}
-LAYERS = ("core", "crypto", "format")
+LAYERS = ("_core", "_crypto", "_format")
 
 
 def imported_packages(path: Path) -> set[str]:

@@ -8,10 +8,10 @@ import os
 import pytest
 
 from s3crypt import AesKeyring, ConfigurationError, DecryptionError, EncryptionConfig, FormatError
-from s3crypt.core.get import UnsatisfiableRange, content_cipher_for, locate, plan_get, read_plan, unwrap_request
-from s3crypt.core.put import key_request, seal
-from s3crypt.crypto.streams import EncryptingStream, plaintext_reader
-from s3crypt.format import instruction
+from s3crypt._core.get import UnsatisfiableRange, content_cipher_for, locate, plan_get, read_plan, unwrap_request
+from s3crypt._core.put import key_request, seal
+from s3crypt._crypto.streams import EncryptingStream, plaintext_reader
+from s3crypt._format import instruction
 from tests.conftest import V2_OPTIONS
 
 PLAINTEXT = b"the core has no I/O" * 100

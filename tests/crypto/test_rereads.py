@@ -13,10 +13,10 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 import s3crypt
-from s3crypt.crypto.content import content_cipher
-from s3crypt.crypto.rereads import PIECE
-from s3crypt.crypto.streams import EncryptingStream, GcmMessage
-from s3crypt.crypto.suites import AlgorithmSuite
+from s3crypt._crypto.content import content_cipher
+from s3crypt._crypto.rereads import PIECE
+from s3crypt._crypto.streams import EncryptingStream, GcmMessage
+from s3crypt._crypto.suites import AlgorithmSuite
 from tests.conftest import BUCKET
 
 MIB = 1024 * 1024

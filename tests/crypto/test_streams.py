@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from s3crypt import AlgorithmSuite, DecryptionError, EncryptionError
-from s3crypt.crypto.content import commitment_for, content_cipher, new_iv, verify_commitment
-from s3crypt.crypto.rereads import PIECE
-from s3crypt.crypto.streams import (
+from s3crypt._crypto.content import commitment_for, content_cipher, new_iv, verify_commitment
+from s3crypt._crypto.rereads import PIECE
+from s3crypt._crypto.streams import (
     WINDOW,
     AuthenticatedReader,
     DelayedAuthReader,
@@ -24,7 +24,7 @@ from s3crypt.crypto.streams import (
     RangeReader,
     check_plaintext_length,
 )
-from s3crypt.crypto.suites import GCM_MAX_PLAINTEXT
+from s3crypt._crypto.suites import GCM_MAX_PLAINTEXT
 
 V3 = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 V2 = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF

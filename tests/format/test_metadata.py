@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from s3crypt import AlgorithmSuite, FormatError, NotEncryptedError
-from s3crypt.format import metadata
-from s3crypt.format.context import decode_rfc2047, encode_json, validate_user_context
-from s3crypt.format.metadata import EncryptedDataKey, Envelope
+from s3crypt._format import metadata
+from s3crypt._format.context import decode_rfc2047, encode_json, validate_user_context
+from s3crypt._format.metadata import EncryptedDataKey, Envelope
 
 V3 = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 V2 = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF

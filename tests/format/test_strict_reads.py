@@ -7,9 +7,9 @@ import json
 import pytest
 
 import s3crypt
-from s3crypt.config import EncryptionConfig
-from s3crypt.errors import FormatError
-from s3crypt.format import instruction
+from s3crypt._config import EncryptionConfig
+from s3crypt._errors import FormatError
+from s3crypt._format import instruction
 
 OBJECT_METADATA = {"x-amz-c": "115", "x-amz-d": "ZA==", "x-amz-i": "aQ=="}
 FILE = {"x-amz-3": "a2V5", "x-amz-w": "02", "x-amz-m": "{}"}

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import s3crypt
-from s3crypt import demo
+from s3crypt import _demo as demo
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
 from tests.conftest import V2_OPTIONS
 

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 import s3crypt
-from s3crypt.keyrings import BaseKmsKeyring
+from s3crypt._keyrings import BaseKmsKeyring
 
 SUITE = s3crypt.AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 CONTEXT = {"tenant": "t"}

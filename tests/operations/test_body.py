@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.response import StreamingBody
 
-from s3crypt.operations.get import PlaintextBody
+from s3crypt._operations.get import PlaintextBody
 from tests.conftest import BUCKET
 
 CONTENT = b"first line\nsecond line\r\n" + bytes(range(256)) * 20 + b"\nlast"

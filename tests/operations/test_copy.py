@@ -10,7 +10,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 import s3crypt
-from s3crypt.operations.unhooked import unhooked
+from s3crypt._operations.unhooked import unhooked
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 

@@ -12,7 +12,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 import s3crypt
-from s3crypt.operations.unhooked import unhooked
+from s3crypt._operations.unhooked import unhooked
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import send_parts_and_complete

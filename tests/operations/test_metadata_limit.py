@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3crypt
-from s3crypt.core.limits import USER_METADATA_LIMIT, envelope_floor, metadata_size
+from s3crypt._core.limits import USER_METADATA_LIMIT, envelope_floor, metadata_size
 from tests.conftest import BUCKET
 
 SUITE = s3crypt.AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY

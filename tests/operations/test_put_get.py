@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import s3crypt
-from s3crypt.format import metadata
+from s3crypt._format import metadata
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import Unseekable
@@ -110,7 +110,7 @@ def test_encryption_context_round_trip_and_storage(s3c: Any, plain_s3: Any) -> N
     s3c.put_object(Bucket=BUCKET, Key="k", Body=b"secret", EncryptionContext=context)
     stored = plain_s3.head_object(Bucket=BUCKET, Key="k")["Metadata"]["x-amz-t"]
     assert stored.isascii()
-    assert s3crypt.format.context.decode_json(stored, "x-amz-t") == {**context, "aws:x-amz-cek-alg": "115"}
+    assert s3crypt._format.context.decode_json(stored, "x-amz-t") == {**context, "aws:x-amz-cek-alg": "115"}
     got = s3c.get_object(Bucket=BUCKET, Key="k", EncryptionContext=dict(reversed(context.items())))
     assert got["Body"].read() == b"secret"
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s3crypt
-from s3crypt.core.ranges import PlaintextRange
+from s3crypt._core.ranges import PlaintextRange
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
 

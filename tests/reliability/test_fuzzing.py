@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from s3crypt import AlgorithmSuite, ConfigurationError, DecryptionError, S3CryptError
-from s3crypt.core.ranges import PlaintextRange, window
-from s3crypt.crypto.content import content_cipher
-from s3crypt.crypto.streams import AuthenticatedReader, DelayedAuthReader, EncryptingStream, GcmMessage, RangeReader
-from s3crypt.crypto.suites import GCM_TAG_LENGTH
-from s3crypt.format import instruction, metadata
-from s3crypt.format.metadata import EncryptedDataKey, Envelope
+from s3crypt._core.ranges import PlaintextRange, window
+from s3crypt._crypto.content import content_cipher
+from s3crypt._crypto.streams import AuthenticatedReader, DelayedAuthReader, EncryptingStream, GcmMessage, RangeReader
+from s3crypt._crypto.suites import GCM_TAG_LENGTH
+from s3crypt._format import instruction, metadata
+from s3crypt._format.metadata import EncryptedDataKey, Envelope
 
 V3 = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 V2 = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF

@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import s3crypt
-from s3crypt.crypto import content
-from s3crypt.crypto.content import ContentCipher
-from s3crypt.crypto.streams import AuthenticatedReader, DelayedAuthReader, EncryptingStream, GcmMessage
-from s3crypt.format import metadata
+from s3crypt._crypto import content
+from s3crypt._crypto.content import ContentCipher
+from s3crypt._crypto.streams import AuthenticatedReader, DelayedAuthReader, EncryptingStream, GcmMessage
+from s3crypt._format import metadata
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
 from tests.helpers import send_parts_and_complete
@@ -71,7 +71,7 @@ def rsa_secret_forms() -> Iterator[str]:
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> KeyRecorder:
     recorder = KeyRecorder()
-    for module in ("s3crypt.core.get", "s3crypt.core.put"):  # every module that imports content_cipher
+    for module in ("s3crypt._core.get", "s3crypt._core.put"):  # every module that imports content_cipher
         monkeypatch.setattr(f"{module}.content_cipher", recorder.wrap(content.content_cipher))
     return recorder
 

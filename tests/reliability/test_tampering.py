@@ -19,7 +19,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 import s3crypt
-from s3crypt.format.metadata import ALL_KEYS
+from s3crypt._format.metadata import ALL_KEYS
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
 

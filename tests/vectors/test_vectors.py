@@ -14,9 +14,9 @@ import pytest
 from moto import mock_aws
 
 import s3crypt
-from s3crypt.crypto.content import content_cipher
-from s3crypt.crypto.streams import EncryptingStream, GcmMessage
-from s3crypt.format import instruction, metadata
+from s3crypt._crypto.content import content_cipher
+from s3crypt._crypto.streams import EncryptingStream, GcmMessage
+from s3crypt._format import instruction, metadata
 from s3crypt.testing import TEST_REGION
 from tests.vectors.kms import KEY_ID, fixed_kms_key
 
