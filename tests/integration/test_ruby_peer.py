@@ -76,11 +76,14 @@ SIZES = [0, 33, 1024 * 1024 + 1]
 
 
 def peer_request(
-    connection: dict[str, Any], bucket: str, key: str, wrap: str, fields: dict[str, Any]
+    connections: tuple[dict[str, Any], dict[str, Any]], bucket: str, key: str, wrap: str, fields: dict[str, Any]
 ) -> dict[str, Any]:
+    """What the peer needs: S3 and KMS may be different servers (KMS stays on moto_server for every S3 target)."""
+    connection, kms_connection = connections
     context = {"tenant": "acme"} if wrap == "kms" else {}
     return {
-        "endpoint": connection["endpoint_url"],
+        "s3": _peer_connection(connection),
+        "kms": _peer_connection(kms_connection),
         "region": connection["region_name"],
         "bucket": bucket,
         "key": key,
@@ -90,17 +93,31 @@ def peer_request(
     }
 
 
+def _peer_connection(connection: dict[str, Any]) -> dict[str, str]:
+    return {
+        "endpoint": connection["endpoint_url"],
+        "access_key_id": connection.get("aws_access_key_id", "testing"),
+        "secret_access_key": connection.get("aws_secret_access_key", "testing"),
+    }
+
+
 @pytest.mark.parametrize("wrap", WRAPS)
 @pytest.mark.parametrize("size", SIZES)
 def test_the_ruby_client_opens_ours(
-    connection: dict[str, Any], http_kms: Any, http_key: str, bucket: str, wrap: str, size: int
+    connection: dict[str, Any],
+    kms_connection: dict[str, Any],
+    http_kms: Any,
+    http_key: str,
+    bucket: str,
+    wrap: str,
+    size: int,
 ) -> None:
     keyring, fields = setups(wrap, connection, http_kms, http_key)
     ours = s3crypt.client("s3", keyring=keyring, **connection, **V2_OPTIONS)
     body = os.urandom(size)
     context = {"tenant": "acme"} if wrap == "kms" else {}
     ours.put_object(Bucket=bucket, Key="ours", Body=body, EncryptionContext=context)
-    got = ruby({"op": "get", **peer_request(connection, bucket, "ours", wrap, fields)})
+    got = ruby({"op": "get", **peer_request((connection, kms_connection), bucket, "ours", wrap, fields)})
     assert base64.b64decode(got["body"]) == body
 
 
@@ -109,6 +126,7 @@ def test_the_ruby_client_opens_ours(
 @pytest.mark.parametrize("instruction_file", [False, True], ids=["metadata", "instruction"])
 def test_we_open_the_ruby_clients(
     connection: dict[str, Any],
+    kms_connection: dict[str, Any],
     http_kms: Any,
     http_key: str,
     bucket: str,
@@ -118,7 +136,7 @@ def test_we_open_the_ruby_clients(
 ) -> None:
     keyring, fields = setups(wrap, connection, http_kms, http_key)
     body = os.urandom(size)
-    request = peer_request(connection, bucket, "peer", wrap, fields)
+    request = peer_request((connection, kms_connection), bucket, "peer", wrap, fields)
     ruby({"op": "put", "body": base64.b64encode(body).decode(), "instruction_file": instruction_file, **request})
     ours = s3crypt.client("s3", keyring=keyring, **connection, **V2_OPTIONS)
     got = ours.get_object(Bucket=bucket, Key="peer", EncryptionContext=request["context"])

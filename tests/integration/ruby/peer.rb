@@ -1,9 +1,10 @@
 # The AWS SDK for Ruby's S3 EncryptionV2 client, driven by s3crypt's tests (tests/integration/test_ruby_peer.py).
 #
 # Reads one JSON request on stdin:
-#   {"op": "put"|"get", "endpoint": URL, "region": R, "bucket": B, "key": K,
+#   {"op": "put"|"get", "s3": CONNECTION, "kms": CONNECTION, "region": R, "bucket": B, "key": K,
 #    "wrap": "kms"|"aes"|"rsa", "kms_key_id": ID, "aes_key": BASE64, "rsa_pem": PEM,
 #    "context": {...}, "body": BASE64 (put), "instruction_file": true|false}
+# where a CONNECTION is {"endpoint": URL, "access_key_id": ID, "secret_access_key": SECRET},
 # and prints {"body": BASE64} for a get, {} for a put.
 require 'aws-sdk-s3'
 require 'aws-sdk-kms'
@@ -12,12 +13,12 @@ require 'json'
 require 'openssl'
 
 request = JSON.parse($stdin.read)
-connection = {
-  endpoint: request['endpoint'], region: request['region'], force_path_style: true,
-  access_key_id: 'testing', secret_access_key: 'testing', ssl_verify_peer: false
-}
+def connection(settings, region)
+  { endpoint: settings['endpoint'], region: region, access_key_id: settings['access_key_id'],
+    secret_access_key: settings['secret_access_key'], ssl_verify_peer: false }
+end
 options = {
-  client: Aws::S3::Client.new(**connection),
+  client: Aws::S3::Client.new(**connection(request['s3'], request['region']), force_path_style: true),
   content_encryption_schema: :aes_gcm_no_padding,
   security_profile: :v2,
   envelope_location: request['instruction_file'] ? :instruction_file : :metadata
@@ -26,9 +27,8 @@ case request['wrap']
 when 'kms'
   # Debian's aws-sdk-kms (1.24) predates Decrypt's KeyId, which its aws-sdk-s3 (1.117) sends: without
   # validation the old model leaves it out, and KMS finds the key from the ciphertext.
-  kms_connection = connection.reject { |name, _| name == :force_path_style }
   options.merge!(key_wrap_schema: :kms_context, kms_key_id: request['kms_key_id'],
-                 kms_client: Aws::KMS::Client.new(**kms_connection, validate_params: false))
+                 kms_client: Aws::KMS::Client.new(**connection(request['kms'], request['region']), validate_params: false))
 when 'aes'
   options.merge!(key_wrap_schema: :aes_gcm, encryption_key: Base64.strict_decode64(request['aes_key']))
 when 'rsa'
