@@ -235,7 +235,7 @@ class Session:
         uploads = Uploads()
         client._s3crypt_config = config  # type: ignore[attr-defined]
         client._s3crypt_keyring = keyring  # type: ignore[attr-defined]
-        client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
+        client._s3crypt_transfers = Transfers(client, bound)  # type: ignore[attr-defined]
         rewrapper = Rewrapper(client, bound, client_factory)
         client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
         client._s3crypt_unhooked = Unhooked(  # type: ignore[attr-defined]

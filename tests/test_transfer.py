@@ -12,6 +12,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 
 import s3crypt
+from s3crypt._operations.unhooked import unhooked
 from tests.conftest import BUCKET
 from tests.helpers import Unseekable
 
@@ -93,7 +94,7 @@ def test_a_failed_upload_aborts_its_multipart_upload(s3c: Any, source_file: Path
         if calls["n"] == 3:
             raise ConnectionError("injected")
 
-    s3c.meta.events.register("before-send.s3.UploadPart", fail_third_part)
+    unhooked(s3c).meta.events.register("before-send.s3.UploadPart", fail_third_part)  # a managed upload's parts
     with pytest.raises(Exception, match="injected"):
         s3c.upload_file(str(source_file), BUCKET, "big", Config=SMALL_PARTS)
     assert s3c.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
@@ -170,6 +171,34 @@ def test_download_file_respects_the_umask(s3c: Any, tmp_path: Path) -> None:
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o644
 
 
+MULTIPART_CALLS = ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload", "AbortMultipartUpload")
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["completed", "aborted"])
+def test_a_managed_upload_is_s3crypts_own_requests(s3c: Any, source_file: Path, fails: bool) -> None:
+    """Its multipart calls go through the unhooked client: the handlers registered on the encrypting client
+    (s3crypt's and the user's) never see them."""
+    hooked: list[str] = []
+    own: list[str] = []
+    for name in MULTIPART_CALLS:
+        s3c.meta.events.register(f"before-call.s3.{name}", lambda model, **_: hooked.append(model.name))
+        unhooked(s3c).meta.events.register(f"before-call.s3.{name}", lambda model, **_: own.append(model.name))
+    if fails:
+        unhooked(s3c).meta.events.register("before-send.s3.CompleteMultipartUpload", _refuse)
+        with pytest.raises(ConnectionError, match="injected"):
+            s3c.upload_file(str(source_file), BUCKET, "big", Config=SMALL_PARTS)
+    else:
+        s3c.upload_fileobj(io.BytesIO(source_file.read_bytes()), BUCKET, "big", Config=SMALL_PARTS)
+    assert hooked == []
+    abort = ["AbortMultipartUpload"] if fails else []
+    assert own == ["CreateMultipartUpload", *["UploadPart"] * 4, "CompleteMultipartUpload", *abort]
+    assert s3c.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def _refuse(**_: Any) -> None:
+    raise ConnectionError("injected")
+
+
 def test_a_failed_upload_stops_sending_parts(s3c: Any, tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(40 * MIB))
@@ -179,7 +208,7 @@ def test_a_failed_upload_stops_sending_parts(s3c: Any, tmp_path: Path) -> None:
         sent["n"] += 1
         raise ConnectionError("injected")
 
-    s3c.meta.events.register("before-send.s3.UploadPart", fail_first_part)
+    unhooked(s3c).meta.events.register("before-send.s3.UploadPart", fail_first_part)  # a managed upload's parts
     one_at_a_time = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=1)
     with pytest.raises(Exception, match="injected"):
         s3c.upload_file(str(big), BUCKET, "big", Config=one_at_a_time)

@@ -1,7 +1,9 @@
 """The multipart upload's state machine: one GCM message per upload, its parts given their places in order.
 
-The rules are the module docstring of :mod:`s3crypt._operations.multipart`; :class:`Uploads` enforces them for
-every shell (the botocore handlers, the managed transfers, an asyncio client).
+The rules are the module docstring of :mod:`s3crypt._operations.multipart`; :class:`Uploads` enforces them on
+the caller's own multipart calls for every shell (the botocore handlers, an asyncio client). A managed upload
+does not go through it: the transfer seals the object itself and sends its parts, already encrypting, through
+the unhooked client.
 """
 
 from __future__ import annotations
@@ -57,10 +59,6 @@ class Uploads:
         with self._lock:
             self._uploads[upload_id] = Upload(message, instruction)
 
-    def message(self, upload_id: str) -> GcmMessage:
-        with self._lock:
-            return self._get(upload_id).message
-
     def is_open(self, upload_id: str) -> bool:
         with self._lock:
             return upload_id in self._uploads
@@ -98,10 +96,6 @@ class Uploads:
             check_plaintext_length(end + length)
             upload.part_number, upload.offset, upload.length, upload.last = part_number, end, length, last
             return dataclasses.replace(upload)
-
-    def mark_last(self, upload_id: str) -> None:
-        with self._lock:
-            self._get(upload_id).last = True
 
     def unended(self, upload_id: str) -> Upload | None:
         """A copy of the upload if it is open and no part ended its message yet."""

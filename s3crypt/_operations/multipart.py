@@ -71,17 +71,12 @@ def check_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> Non
     last = params.pop("IsLastPart", None)  # None: unmarked, decided by the part's size
     if last is not None and not isinstance(last, bool):
         raise ConfigurationError("IsLastPart must be True or False")
-    prepared = isinstance(params.get("Body"), EncryptingStream)
-    keep(context, PartState(params.get("UploadId", ""), params.get("PartNumber", 0), last, prepared))
+    keep(context, PartState(params.get("UploadId", ""), params.get("PartNumber", 0), last))
 
 
 def encrypt_part(uploads: Uploads, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
     state = state_of(context, PartState)
     if state is None:
-        return
-    if state.prepared:  # a part of s3crypt's own managed upload, already encrypting
-        if state.last:
-            uploads.mark_last(state.upload_id)
         return
     source = plaintext_source(params)
     length = plaintext_length(source, params["headers"])

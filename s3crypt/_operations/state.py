@@ -68,8 +68,6 @@ class PartState:
     part_number: int
     last: bool | None
     """``IsLastPart`` as the caller gave it; None when unmarked, decided by the part's size."""
-    prepared: bool
-    """The body is already an encrypting stream (a part of a managed upload)."""
 
 
 @dataclass

@@ -16,14 +16,13 @@ from s3crypt._transfer.utils import Callback, Transfer
 
 if TYPE_CHECKING:
     from s3crypt._config import EncryptionConfig
-    from s3crypt._operations.multipart import Uploads
 
 
 class Transfers:
     """The managed transfers of one encrypting client."""
 
-    def __init__(self, client: Any, config: EncryptionConfig, uploads: Uploads) -> None:
-        self._uploader = Uploader(client, uploads)
+    def __init__(self, client: Any, config: EncryptionConfig) -> None:
+        self._uploader = Uploader(client, config)
         self._downloader = Downloader(client, config)
         self._copier = Copier(client, config)
 

@@ -1,4 +1,8 @@
-"""One managed multipart upload: create it, send its parts on a pool of threads, complete it, or abort it."""
+"""One managed multipart upload: seal it, create it, send its parts on a pool of threads, complete it, or abort it.
+
+The upload is s3crypt's own: every request of it goes through the unhooked client, so neither s3crypt's handlers
+nor the user's run on them, and its parts are already encrypting (:class:`EncryptingStream`).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._compat import DEFAULT_CHECKSUM_ALGORITHM
-from s3crypt._core.put import is_precomputed_checksum
+from s3crypt._core.put import Sealed, check_metadata, is_precomputed_checksum
 from s3crypt._crypto.streams import EncryptingStream, GcmMessage
+from s3crypt._format.instruction import DEFAULT_SUFFIX
+from s3crypt._operations import instruction
+from s3crypt._operations.put import sealed_object, take_put_state
+from s3crypt._operations.unhooked import unhooked
 from s3crypt._transfer.utils import Transfer, concurrency
 
 if TYPE_CHECKING:
-    from s3crypt._operations.multipart import Uploads
+    from s3crypt._config import EncryptionConfig
 
 SentPart = dict[str, Any]
 """What CompleteMultipartUpload needs of a part: its number, ETag and checksum."""
@@ -38,7 +46,8 @@ class PartSender:
     failed: threading.Event = field(default_factory=threading.Event)
     """Set once a part fails: the parts queued behind it are not sent (the upload is aborted)."""
 
-    def send(self, number: int, body: EncryptingStream, *, last: bool) -> SentPart | None:
+    def send(self, number: int, body: EncryptingStream) -> SentPart | None:
+        """Send part ``number``; its ``body`` encrypts it at its offset (and ends with the tag if it is the last)."""
         if self.failed.is_set():  # the failed part's future raises its own error
             return None
         part_args = {
@@ -51,7 +60,6 @@ class PartSender:
                 UploadId=self.upload_id,
                 PartNumber=number,
                 Body=body,
-                IsLastPart=last,
                 **part_args,
             )
         except BaseException:
@@ -67,32 +75,48 @@ SendParts = Callable[
 """Submits the sending of every part to the pool; the futures of the parts."""
 
 
-def upload_in_parts(client: Any, uploads: Uploads, transfer: Transfer, send_parts: SendParts) -> None:
-    """Create an upload, send its parts, complete it; abort it if anything fails."""
-    bucket, key, args = transfer.bucket, transfer.key, transfer.args
+def upload_in_parts(client: Any, config: EncryptionConfig, transfer: Transfer, send_parts: SendParts) -> None:
+    """Seal the object, create its upload, send its parts, complete it; abort it if anything fails.
+
+    The envelope goes into the creation's metadata, or into the instruction file written once the upload completes.
+    """
+    bucket, key = transfer.bucket, transfer.key
+    params = {"Bucket": bucket, "Key": key, **transfer.args}
     if client.meta.config.request_checksum_calculation == "when_supported":
-        args = {"ChecksumAlgorithm": DEFAULT_CHECKSUM_ALGORITHM, **args}  # as s3transfer does
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **args)["UploadId"]
+        params = {"ChecksumAlgorithm": DEFAULT_CHECKSUM_ALGORITHM, **params}  # as s3transfer does
+    sealed = _sealed(config, params)
+    params["Metadata"] = {**(params.get("Metadata") or {}), **sealed.metadata}
+    own = unhooked(client)
+    upload_id = own.create_multipart_upload(**params)["UploadId"]
     try:
-        message = uploads.message(upload_id)
-        sender = PartSender(client, bucket, key, upload_id, args)
+        sender = PartSender(own, bucket, key, upload_id, params)
         with concurrent.futures.ThreadPoolExecutor(concurrency(transfer.config)) as pool:
-            futures = send_parts(sender, message, pool)
+            futures = send_parts(sender, sealed.message, pool)
             try:
                 parts = [part for future in concurrent.futures.as_completed(futures) if (part := future.result())]
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # send no more parts of a failed upload
                 raise
-        client.complete_multipart_upload(
+        own.complete_multipart_upload(
             Bucket=bucket,
             Key=key,
             UploadId=upload_id,
             MultipartUpload={"Parts": sorted(parts, key=lambda part: part["PartNumber"])},
-            **{name: value for name, value in args.items() if name in PART_ARGS},
+            **{name: value for name, value in params.items() if name in PART_ARGS},
         )
+        if sealed.instruction is not None:
+            instruction.write(client, bucket, key + DEFAULT_SUFFIX, sealed.instruction)
     except BaseException:
         with contextlib.suppress(Exception):
-            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            own.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         raise
-    finally:
-        uploads.close(upload_id)
+
+
+def _sealed(config: EncryptionConfig, params: dict[str, Any]) -> Sealed:
+    """Take s3crypt's parameters out of the creation's ``params``, check them, and seal the object with a new
+    data key, as ``create_multipart_upload`` on the encrypting client does."""
+    state = take_put_state(config, params)
+    check_metadata(params)
+    caller_metadata = params.get("Metadata") or {}
+    wanted = state.instruction_file
+    return sealed_object(config, caller_metadata, state.encryption_context, None, instruction_file=wanted)

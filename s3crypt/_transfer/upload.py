@@ -23,15 +23,15 @@ from s3crypt._transfer.multipart import PartSender, SendParts, SentPart, upload_
 from s3crypt._transfer.utils import MAX_PARTS, Transfer, concurrency, part_size, read_up_to, report
 
 if TYPE_CHECKING:
-    from s3crypt._operations.multipart import Uploads
+    from s3crypt._config import EncryptionConfig
 
 
 class Uploader:
     """The managed uploads of one encrypting client, with ``ExtraArgs`` already checked."""
 
-    def __init__(self, client: Any, uploads: Uploads) -> None:
+    def __init__(self, client: Any, config: EncryptionConfig) -> None:
         self._client = client
-        self._uploads = uploads
+        self._config = config
 
     def upload_file(self, filename: str | os.PathLike[str], transfer: Transfer) -> None:
         size = os.path.getsize(filename)
@@ -42,7 +42,7 @@ class Uploader:
             report(transfer.callback, size)
             return
         length_of_part = part_size(size, transfer.config.multipart_chunksize)
-        upload_in_parts(self._client, self._uploads, transfer, _file_parts(filename, size, length_of_part, transfer))
+        upload_in_parts(self._client, self._config, transfer, _file_parts(filename, size, length_of_part, transfer))
 
     def upload_fileobj(self, fileobj: IO[bytes], transfer: Transfer) -> None:
         fileobj = binary_stream(fileobj, "Fileobj")
@@ -52,7 +52,7 @@ class Uploader:
             report(transfer.callback, len(first))
             return
         chunks = _chunks_of(fileobj, first, transfer.config.multipart_chunksize)
-        upload_in_parts(self._client, self._uploads, transfer, _stream_parts(chunks, transfer))
+        upload_in_parts(self._client, self._config, transfer, _stream_parts(chunks, transfer))
 
 
 def _file_parts(filename: str | os.PathLike[str], size: int, length_of_part: int, transfer: Transfer) -> SendParts:
@@ -68,7 +68,7 @@ def _file_parts(filename: str | os.PathLike[str], size: int, length_of_part: int
                 if last:
                     _feed_gcm(message, source, size, length_of_part)
                 source.seek(offset)
-                sent = sender.send(number, EncryptingStream(source, length, message, offset, last=last), last=last)
+                sent = sender.send(number, EncryptingStream(source, length, message, offset, last=last))
             report(transfer.callback, length)
             return sent
 
@@ -90,9 +90,7 @@ def _stream_parts(chunks: Iterator[tuple[bytes, bool]], transfer: Transfer) -> S
 
         def send(number: int, offset: int, chunk: bytes, last: bool) -> SentPart | None:
             try:
-                sent = sender.send(
-                    number, EncryptingStream(io.BytesIO(chunk), len(chunk), message, offset, last=last), last=last
-                )
+                sent = sender.send(number, EncryptingStream(io.BytesIO(chunk), len(chunk), message, offset, last=last))
             finally:
                 in_flight.release()
             report(transfer.callback, len(chunk))

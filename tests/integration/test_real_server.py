@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 import s3crypt
+from s3crypt._operations.unhooked import unhooked
 from tests.targets import Target
 
 pytestmark = pytest.mark.integration
@@ -284,8 +285,10 @@ def test_retries_resend_identical_ciphertext_with_its_checksum(
 ) -> None:
     data = os.urandom(11 * MIB + 5)
     failing = FailEachRequestOnce()
-    http_s3c.meta.events.register("before-send.s3.PutObject", failing)
-    http_s3c.meta.events.register("before-send.s3.UploadPart", failing)
+    # A managed upload's requests are s3crypt's own: they go through the unhooked client.
+    watched = unhooked(http_s3c) if operation in {"upload_file", "upload_fileobj"} else http_s3c
+    watched.meta.events.register("before-send.s3.PutObject", failing)
+    watched.meta.events.register("before-send.s3.UploadPart", failing)
     upload(operation, http_s3c, bucket, data, tmp_path)
 
     stored = http_plain.get_object(Bucket=bucket, Key="k")["Body"].read()
