@@ -17,7 +17,9 @@ from s3crypt.client import Session
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.format import instruction as instruction_format
 from s3crypt.keyrings.base import Keyring
-from s3crypt.keyrings.kms import KmsDiscoveryKeyring, KmsKeyring
+from s3crypt.keyrings.kms import KmsKeyring
+from s3crypt.keyrings.kms_base import BaseKmsKeyring
+from s3crypt.keyrings.kms_discovery import KmsDiscoveryKeyring
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -69,7 +71,7 @@ class Aws:
     def discovery_keyring(self) -> KmsDiscoveryKeyring:
         return KmsKeyring.discovery(kms_client=self.kms)
 
-    def decrypting_keyring(self, kms_key_id: str | None, discovery: bool) -> KmsKeyring:
+    def decrypting_keyring(self, kms_key_id: str | None, discovery: bool) -> BaseKmsKeyring:
         """The keyring of ``--kms-key-id`` or of ``--kms-discovery``: exactly one is needed to decrypt."""
         if discovery and kms_key_id:
             raise CliUsageError("give either --kms-key-id or --kms-discovery, not both")
