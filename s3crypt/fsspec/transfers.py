@@ -1,0 +1,54 @@
+"""Uploads of ``s3crypt://`` (``pipe``, ``put``): one encrypted put, or a multipart upload whose parts go in
+order (each continues one GCM message), read one at a time so memory stays at one part; aborted, never
+completed, when anything fails."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from s3crypt.fsspec.filesystem import EncryptedS3FileSystem
+
+MIN_PART = 5 * 1024 * 1024
+
+
+class Source(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+async def upload_stream(
+    fs: EncryptedS3FileSystem, bucket: str, key: str, source: Source, size: int, chunksize: int, extra: dict[str, Any]
+) -> Any:
+    """Upload ``size`` bytes of ``source`` to ``bucket``/``key``, encrypted; S3's response."""
+    s3 = await fs.set_session()
+    arguments = {"Bucket": bucket, "Key": key, **_encryption(fs), **extra}
+    part_size = max(chunksize, MIN_PART)
+    if size < 2 * part_size:
+        body = await asyncio.to_thread(source.read, size)
+        return await s3.put_object(Body=body, **arguments)
+    upload = await s3.create_multipart_upload(**arguments)
+    upload_id = upload["UploadId"]
+    try:
+        parts: list[dict[str, Any]] = []
+        sent = 0
+        while sent < size:
+            data = await asyncio.to_thread(source.read, min(part_size, size - sent))
+            if not data:
+                raise OSError(f"the source ended after {sent} of its {size} bytes")
+            sent += len(data)
+            number = len(parts) + 1
+            part = await s3.upload_part(
+                Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data, IsLastPart=sent >= size
+            )
+            parts.append({"PartNumber": number, "ETag": part["ETag"]})
+        return await s3.complete_multipart_upload(
+            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+    except BaseException:
+        await asyncio.shield(s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id))
+        raise
+
+
+def _encryption(fs: EncryptedS3FileSystem) -> dict[str, Any]:
+    return {"EncryptionContext": fs.encryption_context} if fs.encryption_context else {}
