@@ -4,8 +4,9 @@ moto_server over real HTTP on 127.0.0.1 (started once, when a test first asks fo
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -93,6 +94,13 @@ def _client(front_end: str, **options: Any) -> Iterator[Any]:
     pytest.importorskip("aiobotocore")
     with asyncio_client(**options) as client:
         yield client
+
+
+@pytest.fixture
+def make_client(aws: None, front_end: str) -> Iterator[Callable[..., Any]]:
+    """Makes s3crypt clients of the test's front end with the given options (closed after the test)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **options: stack.enter_context(contextlib.contextmanager(_client)(front_end, **options))
 
 
 @pytest.fixture
