@@ -18,6 +18,8 @@ from botocore.response import StreamingBody
 import s3crypt
 from tests.conftest import BUCKET
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 SIZE = 17 * MIB + 5
 """Plaintext; the object holds 16 bytes more (the GCM tag)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from s3crypt.aio import get, instruction, multipart, put
+from s3crypt.aio import copy, get, instruction, multipart, put
 from s3crypt.operations import get as sync_get
 from s3crypt.operations import guard
 from s3crypt.operations import instruction as sync_instruction
@@ -50,5 +50,7 @@ def register(
     for operation in ("DeleteObject", "DeleteObjects"):
         handlers.append(("provide-client-params", operation, sync_instruction.check_delete))
         handlers.append(("after-call", operation, partial(instruction.delete_instruction_files, config, resources)))
+    handlers.append(("provide-client-params", "CopyObject", partial(copy.check_copy, config, keyring, resources)))
+    handlers.append(("after-call", "CopyObject", partial(copy.finish_copy, resources)))
     for event, operation, handler in handlers:
         events.register(f"{event}.s3.{operation}", handler)

@@ -117,24 +117,43 @@ def plan(
 ) -> Plan | None:
     """What copying the object at ``source`` (whose HEAD is ``head``) to ``destination`` needs; None when the
     source is not encrypted."""
-    object_metadata = head["Metadata"]
-    in_file = instruction_format.needed(object_metadata)
     try:
-        stored = instruction.completed(client, *source, suffix, object_metadata)
+        stored = instruction.completed(client, *source, suffix, head["Metadata"])
     except NotEncryptedError:
         return None
+    contexts = rebinding(config, stored, source, destination, user_context)
+    entries = None
+    if contexts is not None:
+        entries = rewrapped_entries(config, config.keyring, stored, head["ContentLength"], *contexts)
+    return plan_for(head, source, destination, suffix, entries)
+
+
+def rebinding(
+    config: EncryptionConfig, stored: dict[str, str], source: Location, destination: Location, user_context: Any
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The old and new encryption contexts when the copy must wrap the data key again for its new location (an
+    object bound to its location, copied elsewhere by a client that binds locations); else None."""
+    bound = LOCATION_KEY in metadata.decode(stored).data_key.description
+    if not (bound and config.bind_object_location and source != destination):
+        return None
+    old_context = encryption_context_for(config, user_context, *source)
+    return old_context, encryption_context_for(config, user_context, *destination)
+
+
+def plan_for(
+    head: dict[str, Any], source: Location, destination: Location, suffix: str, rewrapped: dict[str, str] | None
+) -> Plan:
+    """The plan of a copy of an encrypted object, given its envelope ``rewrapped`` for the destination if it was."""
+    object_metadata = head["Metadata"]
+    in_file = instruction_format.needed(object_metadata)
     envelope_entries = {key: value for key, value in object_metadata.items() if key.lower() in metadata.ALL_KEYS}
     result = Plan(envelope_entries)
-    bound = LOCATION_KEY in metadata.decode(stored).data_key.description
-    if bound and config.bind_object_location and source != destination:
-        old_context = encryption_context_for(config, user_context, *source)
-        new_context = encryption_context_for(config, user_context, *destination)
-        entries = rewrapped_entries(config, config.keyring, stored, head["ContentLength"], old_context, new_context)
+    if rewrapped is not None:
         result.rebound = True
         if in_file:
-            result.envelope, result.instruction = instruction_format.split(entries)
+            result.envelope, result.instruction = instruction_format.split(rewrapped)
         else:
-            result.envelope = entries
+            result.envelope = rewrapped
     elif in_file and source != destination:
         result.instruction_source = (source[0], source[1] + suffix)
     return result
@@ -208,23 +227,33 @@ def check_copy(
     if is_presign(context):
         return
     user_context, suffix = take_copy_parameters(config, params)
-    bucket, key, version = copy_source(params["CopySource"])
+    source = head_request(params)
     try:
-        head = unhooked(client).head_object(
-            Bucket=bucket, Key=key, **({"VersionId": version} if version else {}), **source_sse(params)
-        )
+        head = unhooked(client).head_object(**source)
     except ClientError:
         return  # the copy cannot read the source either: S3's own answer to it reaches the caller
     destination = (params["Bucket"], params["Key"])
-    the_plan = plan(config, client, head, (bucket, key), destination, user_context, suffix)
-    if the_plan is None:
-        return
+    the_plan = plan(config, client, head, (source["Bucket"], source["Key"]), destination, user_context, suffix)
+    if the_plan is not None:
+        keep_envelope(params, head, the_plan, destination, context)
+
+
+def keep_envelope(
+    params: dict[str, Any], head: dict[str, Any], the_plan: Plan, destination: Location, context: dict[str, Any]
+) -> None:
+    """Adjust a CopyObject's parameters so the copy keeps (or carries the rewrapped) envelope; note the plan."""
     if the_plan.rebound or params.get("MetadataDirective") == "REPLACE":
         params["Metadata"] = destination_metadata(the_plan, head, params)
         if params.get("MetadataDirective") != "REPLACE":
             params.update({name: head[name] for name in KEPT_ATTRIBUTES if name in head and name not in params})
         params["MetadataDirective"] = "REPLACE"
     keep(context, CopyState(the_plan, destination))
+
+
+def head_request(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The HeadObject parameters that read a CopyObject's source."""
+    bucket, key, version = copy_source(params["CopySource"])
+    return {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {}), **source_sse(params)}
 
 
 def finish_copy(client: Any, http_response: Any, context: dict[str, Any], **_: Any) -> None:

@@ -11,7 +11,7 @@ import pytest
 import s3crypt
 import s3crypt.aio
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+pytestmark = pytest.mark.integration
 BIG = 3 * 1024 * 1024 + 7  # past the size read whole before get_object returns
 
 
