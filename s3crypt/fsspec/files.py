@@ -30,7 +30,7 @@ class DecryptedFile(AbstractBufferedFile):  # type: ignore[misc]
         self._object: VerifiedObject | None = None
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        if not self.details.get("encrypted", True):  # a plaintext object of a mixed bucket (allow_plaintext)
+        if not self.details.get("encrypted", True) or self.fs.encryption_config.enable_ranged_get:
             data: bytes = sync(self.fs.loop, self.fs._range, self.path, self.details, start, min(end, self.size))
             return data
         if self._object is None:  # kept while the file is open, whatever the filesystem's cache drops

@@ -173,3 +173,34 @@ def test_raw_keyrings_with_alike_reprs_get_their_own_filesystems(storage_options
     assert first is not second
     assert same is first
     assert "wrapping_key" not in repr(first.storage_options)
+
+
+def test_opt_in_ranged_reads_fetch_only_the_range(storage_options: dict[str, Any], http_s3c: Any, bucket: str) -> None:
+    fs = EncryptedS3FileSystem(**storage_options, enable_ranged_get=True, skip_instance_cache=True)
+    data = os.urandom(100_000)
+    http_s3c.put_object(Bucket=bucket, Key="k", Body=data)
+    ranges: list[str] = []
+    sync(fs.loop, fs.set_session)
+    fs.s3.meta.events.register(
+        "before-call.s3.GetObject", lambda params, **_: ranges.append(params["headers"]["Range"])
+    )
+    with fs.open(f"{bucket}/k", block_size=1000) as f:
+        f.seek(50_000)
+        assert f.read(10) == data[50_000:50_010]
+    assert ranges == ["bytes=50000-50009"]
+
+
+def test_cp_and_mv_keep_objects_readable(
+    fs: EncryptedS3FileSystem, http_s3c: Any, http_plain: Any, bucket: str
+) -> None:
+    fs.pipe(f"{bucket}/a", b"copied", InstructionFile=True)
+    fs.cp(f"{bucket}/a", f"{bucket}/b")
+    fs.mv(f"{bucket}/b", f"{bucket}/c")
+    assert fs.cat(f"{bucket}/c") == b"copied"
+    assert http_s3c.get_object(Bucket=bucket, Key="c")["Body"].read() == b"copied"
+    assert sorted(o["Key"] for o in http_plain.list_objects_v2(Bucket=bucket)["Contents"]) == [
+        "a",
+        "a.instruction",
+        "c",
+        "c.instruction",
+    ]
