@@ -204,3 +204,13 @@ def test_cp_and_mv_keep_objects_readable(
         "c",
         "c.instruction",
     ]
+
+
+def test_the_asyncio_clients_parts_are_where_s3crypt_fsspec_reads_them(fs: EncryptedS3FileSystem) -> None:
+    from s3crypt.aio.keyring import AsyncKeyring
+    from s3crypt.aio.resources import Resources
+
+    parts = reads.Parts.of(fs.s3)
+    assert isinstance(parts.keyring, AsyncKeyring)
+    assert isinstance(parts.resources, Resources)
+    assert isinstance(parts.config, s3crypt.EncryptionConfig)
