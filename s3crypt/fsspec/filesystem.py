@@ -40,11 +40,13 @@ READ_CACHE_SIZE = 1024 * 1024 * 1024
 
 
 class _Tokenized(type(s3fs.S3FileSystem)):  # type: ignore[misc]
-    """fsspec's instance cache, keyed on a secret-free identity of the keyring (see :mod:`.options`)."""
+    """fsspec's instance cache, keyed on a secret-free identity of the keyring (see :mod:`.options`); options
+    arriving from another process are rebuilt first."""
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs = options.received(kwargs)
         if "keyring" in kwargs:
-            kwargs = {**kwargs, options.IDENTITY: options.keyring_identity(kwargs["keyring"])}
+            kwargs[options.IDENTITY] = options.keyring_identity(kwargs["keyring"])
         return super().__call__(*args, **kwargs)
 
 
@@ -89,7 +91,7 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
         keyring_identity: str = "",
         **kwargs: Any,
     ) -> None:
-        encryption = options.received({name: kwargs.pop(name) for name in options.ENCRYPTION_OPTIONS if name in kwargs})
+        encryption = {name: kwargs.pop(name) for name in options.ENCRYPTION_OPTIONS if name in kwargs}
         self.encryption_config = options.encryption_config(keyring, kms_key_id, encryption)
         self.encryption_context = validate_user_context(dict(encryption_context or {}))
         self.allow_plaintext = bool(allow_plaintext)

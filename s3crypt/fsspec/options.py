@@ -14,12 +14,15 @@ import dataclasses
 import hashlib
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from s3crypt.client import split_options
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.cache import DataKeyCache
 from s3crypt.keyrings.kms_base import BaseKmsKeyring
+from s3crypt.keyrings.rsa import RsaKeyring
 
 ENCRYPTION_OPTIONS = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}
 """The encryption options ``s3crypt.client`` takes beside ``keyring`` and ``kms_key_id``."""
@@ -48,13 +51,15 @@ def encryption_config(keyring: Keyring | None, kms_key_id: str | None, options: 
 def portable(options: dict[str, Any]) -> dict[str, Any]:
     """``options`` as they travel to another process: a KMS keyring without the KMS client it holds (each
     worker builds its own from its credentials), a data-key cache as its limits (each worker has its own,
-    empty). A raw (AES or RSA) keyring travels as it is, key included."""
+    empty). A raw keyring travels with its key: an AES keyring as it is, an RSA keyring as PEM."""
     moved = dict(options)
     keyring = moved.get("keyring")
     if isinstance(keyring, BaseKmsKeyring) and keyring.kms_client is not None:
         keyring = copy.copy(keyring)
         keyring.kms_client = None
         moved["keyring"] = keyring
+    if isinstance(keyring, RsaKeyring):
+        moved["keyring"] = _PortableRsa.of(keyring)
     cache = moved.get("data_key_cache")
     if isinstance(cache, DataKeyCache):
         moved["data_key_cache"] = CacheLimits(
@@ -76,7 +81,43 @@ class CacheLimits:
         return DataKeyCache(self.max_age_seconds, self.max_messages, self.max_bytes, self.capacity)
 
 
+@dataclasses.dataclass(frozen=True)
+class _PortableRsa:
+    """An :class:`s3crypt.RsaKeyring` as it travels (cryptography's key objects do not pickle): its keys as PEM."""
+
+    public_key: bytes
+    private_key: bytes | None
+    material_description: dict[str, str]
+    require_matching_description: bool
+
+    @classmethod
+    def of(cls, keyring: RsaKeyring) -> _PortableRsa:
+        public, private = keyring._public, keyring._private  # s3crypt's own keyring: no accessor of its keys
+        assert public is not None
+        return cls(
+            public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+            None
+            if private is None
+            else private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            dict(keyring.material_description),
+            keyring.require_matching_description,
+        )
+
+    def build(self) -> RsaKeyring:
+        return RsaKeyring(
+            self.public_key,
+            self.private_key,
+            self.material_description,
+            require_matching_description=self.require_matching_description,
+        )
+
+
 def received(options: dict[str, Any]) -> dict[str, Any]:
     """Encryption options as given, or as they arrived from another process (see :func:`portable`)."""
-    cache = options.get("data_key_cache")
-    return {**options, "data_key_cache": cache.build()} if isinstance(cache, CacheLimits) else options
+    arrived = dict(options)
+    for name in UNTOKENIZED:
+        if isinstance(arrived.get(name), (CacheLimits, _PortableRsa)):
+            arrived[name] = arrived[name].build()
+    return arrived

@@ -165,6 +165,21 @@ def test_filesystems_pickle_with_portable_options(storage_options: dict[str, Any
     assert copy.encryption_config.data_key_cache is not cache
 
 
+def test_raw_keyrings_travel_with_their_keys(storage_options: dict[str, Any], bucket: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    del storage_options["kms_key_id"]
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for keyring in (s3crypt.AesKeyring(os.urandom(32)), s3crypt.RsaKeyring(private.public_key(), private)):
+        fs = EncryptedS3FileSystem(**storage_options, keyring=keyring)
+        fs.pipe(f"{bucket}/raw", b"payload")
+        pickled = pickle.dumps(fs)
+        EncryptedS3FileSystem.clear_instance_cache()  # as in a dask worker: rebuilt from the pickle
+        copy = pickle.loads(pickled)
+        assert copy is not fs
+        assert copy.cat(f"{bucket}/raw") == b"payload"
+
+
 def test_raw_keyrings_with_alike_reprs_get_their_own_filesystems(storage_options: dict[str, Any], bucket: str) -> None:
     del storage_options["kms_key_id"]
     first = EncryptedS3FileSystem(**storage_options, keyring=s3crypt.AesKeyring(os.urandom(32)))
