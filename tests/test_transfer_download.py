@@ -88,6 +88,7 @@ class CutShort:
             body.close()
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_a_range_cut_short_is_fetched_again_from_where_it_stopped(s3c: Any, data: bytes, tmp_path: Path) -> None:
     ranges = record_ranges(s3c)
     CutShort(s3c, times=2, keep=3 * MIB)
@@ -98,6 +99,7 @@ def test_a_range_cut_short_is_fetched_again_from_where_it_stopped(s3c: Any, data
     assert len(ranges) == 5
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_a_range_cut_short_too_often_fails_and_leaves_the_target_as_it_was(
     s3c: Any, data: bytes, tmp_path: Path
 ) -> None:
@@ -176,6 +178,7 @@ class ReadSizes:
         parsed["Body"] = Recorded()
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: Any, data: bytes) -> None:
     reads = ReadSizes(s3c)
     out = io.BytesIO()
@@ -187,6 +190,7 @@ def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: A
     assert reads.most_at_once == 2
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_reads_overlap_up_to_max_concurrency(s3c: Any, data: bytes) -> None:
     """The counterpart of the test above: without a max_io_queue below it, the ranges' reads do overlap."""
     reads = ReadSizes(s3c)
