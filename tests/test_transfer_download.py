@@ -16,6 +16,7 @@ from botocore.exceptions import IncompleteReadError
 from botocore.response import StreamingBody
 
 import s3crypt
+from s3crypt.operations.unhooked import unhooked
 from tests.conftest import BUCKET
 
 pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
@@ -39,7 +40,7 @@ def record_ranges(client: Any) -> list[str]:
     def record(params: Any, **_: Any) -> None:
         ranges.append(params["headers"]["Range"])
 
-    client.meta.events.register("before-call.s3.GetObject", record)
+    unhooked(client).meta.events.register("before-call.s3.GetObject", record)  # s3crypt's own reads
     return ranges
 
 
@@ -78,7 +79,7 @@ class CutShort:
     def __init__(self, client: Any, times: int, keep: int) -> None:
         self.remaining = times
         self.keep = keep
-        client.meta.events.register("after-call.s3.GetObject", self.cut)
+        unhooked(client).meta.events.register("after-call.s3.GetObject", self.cut)
 
     def cut(self, parsed: Any, **_: Any) -> None:
         if self.remaining:
@@ -118,7 +119,7 @@ def test_a_failed_range_stops_the_download_and_leaves_nothing(s3c: Any, data: by
     def fail(**_: Any) -> None:
         raise RuntimeError("injected")
 
-    s3c.meta.events.register("before-send.s3.GetObject", fail)
+    unhooked(s3c).meta.events.register("before-send.s3.GetObject", fail)
     descriptors = len(os.listdir("/proc/self/fd"))
     config = TransferConfig(multipart_chunksize=5 * MIB, max_concurrency=1)
     with pytest.raises(RuntimeError, match="injected"):
@@ -153,7 +154,7 @@ class ReadSizes:
         self.most_at_once = 0
         self._under_way = 0
         self._lock = threading.Lock()
-        client.meta.events.register("after-call.s3.GetObject", self.wrap)
+        unhooked(client).meta.events.register("after-call.s3.GetObject", self.wrap)
 
     def wrap(self, parsed: Any, **_: Any) -> None:
         body = parsed["Body"]
