@@ -4,10 +4,13 @@
 >>> s3.put_object(Bucket="b", Key="k", Body=b"secret", EncryptionContext={"tenant": "42"})
 >>> s3.get_object(Bucket="b", Key="k", EncryptionContext={"tenant": "42"})["Body"].read()
 b'secret'
+
+The public API is what ``__all__`` names (and the ``s3crypt.testing`` helpers and the ``s3crypt`` command); the
+modules behind it are the implementation, free to change.
 """
 
 from s3crypt import redaction
-from s3crypt.client import EncryptionClient, Session, client, resource
+from s3crypt._client import EncryptionClient, Session, client, resource
 from s3crypt.config import EncryptionConfig
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.errors import (

@@ -13,10 +13,10 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from s3crypt.core.rewrap import in_place_copy
 from s3crypt.format import instruction as instruction_format
-from s3crypt.format import metadata
 from s3crypt.operations import instruction
-from s3crypt.operations.copy import KEPT_ATTRIBUTES, as_copy_source, copy_in_parts, rewrapped_entries
+from s3crypt.operations.copy import copy_in_parts, rewrapped_entries
 from s3crypt.operations.params import encryption_context_for
 from s3crypt.operations.unhooked import unhooked
 
@@ -64,16 +64,7 @@ class Rewrapper:
             instruction_key = key + new_suffix
             instruction.write(self._client, bucket, instruction_key, instruction_format.split(entries)[1])
             return {"InstructionFileKey": instruction_key}
-        user_metadata = {k: v for k, v in head["Metadata"].items() if k.lower() not in metadata.ALL_KEYS}
-        target = {
-            "Bucket": bucket,
-            "Key": key,
-            "Metadata": {**user_metadata, **entries},
-            **{name: head[name] for name in KEPT_ATTRIBUTES if name in head},
-            **sse,
-        }
-        source = {"Bucket": bucket, "Key": key, **({"VersionId": head["VersionId"]} if "VersionId" in head else {})}
-        copy_source = {"CopySource": source, "CopySourceIfMatch": head["ETag"], **as_copy_source(sse)}
+        target, copy_source = in_place_copy(bucket, key, head, entries, sse)
         if head["ContentLength"] <= max_single_copy:
             response: dict[str, Any] = unhooked(self._client).copy_object(
                 **target, **copy_source, MetadataDirective="REPLACE"

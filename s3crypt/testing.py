@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from s3crypt.client import EncryptionClient
+from s3crypt._client import EncryptionClient
 from s3crypt.errors import FormatError, NotEncryptedError
 from s3crypt.format import instruction, metadata
 from s3crypt.format.metadata import Envelope

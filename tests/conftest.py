@@ -78,7 +78,8 @@ def keyring(kms: Any, kms_key: str) -> s3crypt.KmsKeyring:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run the tests of a module marked ``front_ends`` on the sync and the asyncio client."""
     if metafunc.definition.get_closest_marker("front_ends") and "front_end" in metafunc.fixturenames:
-        metafunc.parametrize("front_end", FRONT_ENDS, indirect=True)
+        sync_only = metafunc.definition.get_closest_marker("sync_only")
+        metafunc.parametrize("front_end", FRONT_ENDS[:1] if sync_only else FRONT_ENDS, indirect=True)
 
 
 @pytest.fixture

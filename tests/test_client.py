@@ -64,7 +64,9 @@ def test_bad_options_are_configuration_errors(args: tuple[str], kwargs: dict[str
 
 def test_kms_key_id_shorthand_builds_a_kms_client_in_the_s3_clients_region(plain_s3: Any, kms_key: str) -> None:
     client = s3crypt.client("s3", kms_key_id=kms_key, region_name=TEST_REGION)
-    keyring = client.encryption_config.keyring.inner  # the client meters its keyring
+    assert repr(client.encryption_config.keyring) == f"KmsKeyring(key_id={kms_key!r})"
+    assert client.encryption_config.keyring.kms_client is None  # the config keeps the keyring it was given
+    keyring = client._s3crypt_keyring.inner  # the one the client uses: bound to a KMS client, and metered
     assert isinstance(keyring, s3crypt.KmsKeyring)
     assert keyring.kms_client is not None
     assert keyring.kms_client.meta.region_name == TEST_REGION

@@ -47,7 +47,7 @@ def test_sse_passes_through_every_write_and_reaches_the_caller(
     source.write_bytes(os.urandom(6 * MIB))
     s3c.upload_file(str(source), BUCKET, "file", ExtraArgs=sse, Config=PARTS)
     s3c.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET, "Key": "put"}, **sse)
-    s3c.rewrap_object(Bucket=BUCKET, Key="put", new_keyring=s3c.encryption_config.keyring.inner)
+    s3c.rewrap_object(Bucket=BUCKET, Key="put", new_keyring=s3c.encryption_config.keyring)
     for key in ("put", "mp", "file", "copy"):
         head = plain_s3.head_object(Bucket=BUCKET, Key=key)
         assert head["ServerSideEncryption"] == sse["ServerSideEncryption"], key
@@ -134,7 +134,7 @@ def test_a_copy_through_s3crypt_rebinds(bound: Any, plain_s3: Any, kms_calls: An
     assert bound.get_object(Bucket=BUCKET, Key="a")["Body"].read() == b"moves"
     head = plain_s3.head_object(Bucket=BUCKET, Key="b")
     assert (head["Metadata"]["owner"], head["ContentType"]) == ("o", "text/x")
-    bound.rewrap_object(Bucket=BUCKET, Key="b", new_keyring=bound.encryption_config.keyring.inner)
+    bound.rewrap_object(Bucket=BUCKET, Key="b", new_keyring=bound.encryption_config.keyring)
     assert bound.get_object(Bucket=BUCKET, Key="b")["Body"].read() == b"moves"
 
 

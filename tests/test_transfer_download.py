@@ -16,6 +16,7 @@ from botocore.exceptions import IncompleteReadError
 from botocore.response import StreamingBody
 
 import s3crypt
+from s3crypt.operations.unhooked import unhooked
 from tests.conftest import BUCKET
 
 pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
@@ -39,7 +40,7 @@ def record_ranges(client: Any) -> list[str]:
     def record(params: Any, **_: Any) -> None:
         ranges.append(params["headers"]["Range"])
 
-    client.meta.events.register("before-call.s3.GetObject", record)
+    unhooked(client).meta.events.register("before-call.s3.GetObject", record)  # s3crypt's own reads
     return ranges
 
 
@@ -78,7 +79,7 @@ class CutShort:
     def __init__(self, client: Any, times: int, keep: int) -> None:
         self.remaining = times
         self.keep = keep
-        client.meta.events.register("after-call.s3.GetObject", self.cut)
+        unhooked(client).meta.events.register("after-call.s3.GetObject", self.cut)
 
     def cut(self, parsed: Any, **_: Any) -> None:
         if self.remaining:
@@ -88,6 +89,7 @@ class CutShort:
             body.close()
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_a_range_cut_short_is_fetched_again_from_where_it_stopped(s3c: Any, data: bytes, tmp_path: Path) -> None:
     ranges = record_ranges(s3c)
     CutShort(s3c, times=2, keep=3 * MIB)
@@ -98,6 +100,7 @@ def test_a_range_cut_short_is_fetched_again_from_where_it_stopped(s3c: Any, data
     assert len(ranges) == 5
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_a_range_cut_short_too_often_fails_and_leaves_the_target_as_it_was(
     s3c: Any, data: bytes, tmp_path: Path
 ) -> None:
@@ -116,7 +119,7 @@ def test_a_failed_range_stops_the_download_and_leaves_nothing(s3c: Any, data: by
     def fail(**_: Any) -> None:
         raise RuntimeError("injected")
 
-    s3c.meta.events.register("before-send.s3.GetObject", fail)
+    unhooked(s3c).meta.events.register("before-send.s3.GetObject", fail)
     descriptors = len(os.listdir("/proc/self/fd"))
     config = TransferConfig(multipart_chunksize=5 * MIB, max_concurrency=1)
     with pytest.raises(RuntimeError, match="injected"):
@@ -151,7 +154,7 @@ class ReadSizes:
         self.most_at_once = 0
         self._under_way = 0
         self._lock = threading.Lock()
-        client.meta.events.register("after-call.s3.GetObject", self.wrap)
+        unhooked(client).meta.events.register("after-call.s3.GetObject", self.wrap)
 
     def wrap(self, parsed: Any, **_: Any) -> None:
         body = parsed["Body"]
@@ -176,6 +179,7 @@ class ReadSizes:
         parsed["Body"] = Recorded()
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: Any, data: bytes) -> None:
     reads = ReadSizes(s3c)
     out = io.BytesIO()
@@ -187,6 +191,7 @@ def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: A
     assert reads.most_at_once == 2
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_reads_overlap_up_to_max_concurrency(s3c: Any, data: bytes) -> None:
     """The counterpart of the test above: without a max_io_queue below it, the ranges' reads do overlap."""
     reads = ReadSizes(s3c)

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiobotocore.response import AioStreamingBodyBase
 
+from s3crypt.aio.reads import read_up_to
 from s3crypt.crypto.streams import CHUNK_SIZE
 
 INLINE_LIMIT = CHUNK_SIZE
@@ -33,8 +34,10 @@ class LoopSource:
         self._loop = loop
 
     def read(self, size: int = -1, /) -> bytes:
-        future = asyncio.run_coroutine_threadsafe(self._body.read(None if size < 0 else size), self._loop)
-        data: bytes = future.result()
+        """``size`` bytes (fewer only at the end): aiohttp's reads return what has arrived, often a few KiB, and
+        gathering them on the loop makes one thread hop per read, not one per network chunk."""
+        read = self._body.read() if size < 0 else read_up_to(self._body, size)
+        data: bytes = asyncio.run_coroutine_threadsafe(read, self._loop).result()
         return data
 
     def close(self) -> None:

@@ -9,11 +9,11 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from boto3.s3.transfer import TransferConfig
 
+from s3crypt._client import EncryptionClient
 from s3crypt.aio import handlers
 from s3crypt.aio.blocking import in_thread, views
 from s3crypt.aio.keyring import AsyncKeyring
 from s3crypt.aio.resources import Resources
-from s3crypt.client import EncryptionClient
 from s3crypt.core.uploads import Uploads
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.cache import MeteredKeyring, Stats
@@ -39,7 +39,9 @@ class AioEncryptionClient(EncryptionClient):
     """
 
     _s3crypt_resources: Resources
-    _s3crypt_keyring: AsyncKeyring
+    _s3crypt_async_keyring: AsyncKeyring
+    _s3crypt_bound_config: EncryptionConfig
+    """The config the handlers and transfers use: the user's, with the keyring bound to this client and metered."""
     _s3crypt_uploads: Uploads
 
     async def upload_file(  # type: ignore[override]
@@ -128,7 +130,7 @@ class AioEncryptionClient(EncryptionClient):
         sse_customer = {name: value for name, value in sse.items() if value is not None}
         kms = await self._s3crypt_resources.kms() if isinstance(new_keyring, BaseKmsKeyring) else None
         unhooked = await self._s3crypt_resources.unhooked()
-        view = views(self, unhooked, self._s3crypt_config, self._s3crypt_keyring, kms)
+        view = views(self, unhooked, self._s3crypt_bound_config, self._s3crypt_async_keyring, kms)
         rewrapper = Rewrapper(view.client, view.config, view.kms_factory)
         return await in_thread(
             lambda: rewrapper.rewrap_object(Bucket, Key, new_keyring, *contexts, sse_customer), view.cancelled
@@ -136,7 +138,7 @@ class AioEncryptionClient(EncryptionClient):
 
     async def _s3crypt_transfer(self, work: Callable[[Transfers], T]) -> T:
         unhooked = await self._s3crypt_resources.unhooked()
-        view = views(self, unhooked, self._s3crypt_config, self._s3crypt_keyring, None)
+        view = views(self, unhooked, self._s3crypt_bound_config, self._s3crypt_async_keyring, None)
         transfers = Transfers(view.client, view.config, self._s3crypt_uploads)
         return await in_thread(lambda: work(transfers), view.cancelled)
 
@@ -162,10 +164,12 @@ async def attach(client: Any, session: AioSession, config: EncryptionConfig, cli
         keyring = keyring.bind(_no_sync_clients)
     metered = MeteredKeyring(keyring, config.data_key_cache, Stats())
     bound = dataclasses.replace(config, keyring=metered)
-    client._s3crypt_config = bound
-    client._s3crypt_keyring = AsyncKeyring(metered)
+    client._s3crypt_config = config
+    client._s3crypt_keyring = metered
+    client._s3crypt_bound_config = bound
+    client._s3crypt_async_keyring = AsyncKeyring(metered)
     client._s3crypt_uploads = Uploads()
-    handlers.register(client, bound, client._s3crypt_keyring, client._s3crypt_uploads, resources)
+    handlers.register(client, bound, client._s3crypt_async_keyring, client._s3crypt_uploads, resources)
 
 
 def _no_sync_clients(service: str) -> Any:

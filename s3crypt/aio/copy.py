@@ -3,25 +3,19 @@ the ciphertext goes), with the source's HEAD, its instruction file and any rewra
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from s3crypt.aio import instruction
+from s3crypt.core.copy import Location, Plan, rebinds
+from s3crypt.core.copy import plan as copy_plan
 from s3crypt.core.get import check_data_key, unwrap_request
+from s3crypt.core.rewrap import rewrapped
 from s3crypt.errors import NotEncryptedError
 from s3crypt.format import instruction as instruction_format
-from s3crypt.format import metadata
-from s3crypt.operations.copy import (
-    Location,
-    Plan,
-    head_request,
-    keep_envelope,
-    plan_for,
-    rebinding,
-    take_copy_parameters,
-)
+from s3crypt.operations.copy import head_request, keep_envelope, take_copy_parameters
+from s3crypt.operations.params import encryption_context_for
 from s3crypt.operations.state import CopyState, is_presign, state_of
 
 if TYPE_CHECKING:
@@ -70,12 +64,14 @@ async def plan(
         stored = await instruction.completed(resources, *source, suffix, head["Metadata"])
     except NotEncryptedError:
         return None
-    contexts = rebinding(config, stored, source, destination, user_context)
-    entries = None
-    if contexts is not None:
+    rebound = None
+    if rebinds(config, stored, source, destination):
+        old_context = encryption_context_for(config, user_context, *source)
+        new_context = encryption_context_for(config, user_context, *destination)
         wrapping = keyring.metered.inner
-        entries = await rewrapped_entries(config, keyring, wrapping, stored, head["ContentLength"], *contexts)
-    return plan_for(head, source, destination, suffix, entries)
+        size = head["ContentLength"]
+        rebound = await rewrapped_entries(config, keyring, wrapping, stored, size, old_context, new_context)
+    return copy_plan(head["Metadata"], rebound, source, destination, suffix)
 
 
 async def rewrapped_entries(
@@ -92,7 +88,7 @@ async def rewrapped_entries(
     data_key = await keyring.decrypt_data_key(*request.arguments)
     check_data_key(request.envelope, data_key)
     new_data_key = await keyring.wrap_data_key(new_keyring, data_key, request.envelope.suite, new_context)
-    return metadata.encode(dataclasses.replace(request.envelope, data_key=new_data_key))
+    return rewrapped(request.envelope, new_data_key)
 
 
 async def finish_copy(resources: Resources, http_response: Any, context: dict[str, Any], **_: Any) -> None:

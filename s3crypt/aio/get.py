@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3crypt.aio import instruction
 from s3crypt.aio.body import INLINE_LIMIT, AioPlaintextBody, LoopSource
+from s3crypt.aio.reads import read_up_to
 from s3crypt.core.get import UnsatisfiableRange, content_cipher_for
 from s3crypt.crypto.streams import Readable
 from s3crypt.operations.get import invalid_range, opening, reader_for, set_content_length
@@ -54,4 +55,4 @@ async def decrypt_body(
 
 async def _whole(body: Any) -> bytes:
     """The whole (small) ciphertext of a response; short if the response is (the reader then says so)."""
-    return await instruction.read_up_to(body, INLINE_LIMIT + 1)
+    return await read_up_to(body, INLINE_LIMIT + 1)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from s3crypt.aio.reads import read_up_to
 from s3crypt.core.instruction import MAX_SIZE, completed_metadata, instruction_deletes
 from s3crypt.format import instruction as instruction_format
 from s3crypt.operations.instruction import not_written, refusal, write_request
@@ -40,15 +41,6 @@ async def completed(
     async with response["Body"] as body:
         content = await read_up_to(body, MAX_SIZE + 1)
     return completed_metadata(object_metadata, content, instruction_key)
-
-
-async def read_up_to(body: Any, size: int) -> bytes:
-    """``size`` bytes of an aiobotocore body, or fewer if it ends first (aiohttp's ``read(n)`` may return less)."""
-    parts = []
-    while size and (data := await body.read(size)):
-        parts.append(data)
-        size -= len(data)
-    return b"".join(parts)
 
 
 async def delete_instruction_files(

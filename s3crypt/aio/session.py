@@ -12,8 +12,8 @@ from typing import Any
 
 from aiobotocore.session import AioSession
 
+from s3crypt._client import split_options
 from s3crypt.aio.client import AioEncryptionClient, attach
-from s3crypt.client import split_options
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import boto3.session
 from botocore.exceptions import ClientError
 
+from s3crypt._client import Session
 from s3crypt.cli.errors import CliError, CliUsageError, status_of
 from s3crypt.cli.urls import S3Url
-from s3crypt.client import Session
 from s3crypt.crypto.suites import AlgorithmSuite, CommitmentPolicy
 from s3crypt.format import instruction as instruction_format
 from s3crypt.keyrings.base import Keyring

@@ -27,9 +27,9 @@ from s3crypt.cli.progress import output_options
 from s3crypt.cli.rewrapping import concurrency_option, old_versions_option, stored_context_option
 from s3crypt.cli.urls import S3Url
 from s3crypt.cli.versions import report_older_versions
+from s3crypt.core.copy import KEPT_ATTRIBUTES  # the same list copies and rewrap_object keep
 from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
-from s3crypt.operations.copy import KEPT_ATTRIBUTES  # the same list copies and rewrap_object keep
 
 SPOOL_MEMORY = 8 * 1024 * 1024
 """Bytes of one object's plaintext kept in memory while it is migrated; the rest goes to a temporary file."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from s3crypt.core.limits import check_metadata_size, envelope_floor
 from s3crypt.crypto.content import commitment_for, content_cipher, new_iv
 from s3crypt.crypto.streams import GcmMessage
+from s3crypt.errors import ConfigurationError
 from s3crypt.format import metadata
 from s3crypt.format.instruction import split
 
@@ -93,3 +94,35 @@ def seal(request: KeyRequest, caller_metadata: Mapping[str, Any], data_key: Data
     check_metadata_size(caller_metadata, entries)
     message = GcmMessage(content_cipher(suite, data_key.plaintext, iv), request.plaintext_length)
     return Sealed(entries, instruction, message)
+
+
+_CHECKSUM_SETTINGS = frozenset({"ChecksumAlgorithm", "ChecksumType"})
+
+
+def is_precomputed_checksum(name: str) -> bool:
+    """Whether a parameter carries a checksum value (``ChecksumCRC32``, ``ChecksumSHA512``, ...) of the plaintext."""
+    return name.startswith("Checksum") and name not in _CHECKSUM_SETTINGS
+
+
+def check_metadata(params: dict[str, Any]) -> None:
+    user_metadata = params.get("Metadata") or {}
+    clashes = sorted(key for key in user_metadata if str(key).lower() in metadata.ALL_KEYS)
+    if clashes:
+        raise ConfigurationError(f"Metadata keys {clashes} are reserved for the encryption envelope; rename them")
+
+
+def check_checksums(params: dict[str, Any]) -> None:
+    precomputed = sorted(filter(is_precomputed_checksum, params))
+    if precomputed:
+        raise ConfigurationError(
+            f"{precomputed} are checksums of the plaintext and cannot match the ciphertext S3 receives; "
+            "pass ChecksumAlgorithm instead and botocore computes it over the ciphertext"
+        )
+
+
+def checked_instruction_file(wanted: Any) -> bool:
+    """``InstructionFile`` (the call's, else the client's ``instruction_file``): whether the object's envelope
+    goes to an instruction file."""
+    if not isinstance(wanted, bool):
+        raise ConfigurationError("InstructionFile must be True or False")
+    return wanted

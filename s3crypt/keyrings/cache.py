@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.metadata import EncryptedDataKey
-from s3crypt.keyrings.base import ClientFactory, DataKey, Keyring
+from s3crypt.keyrings.base import DataKey, Keyring
 
 logger = logging.getLogger("s3crypt.cache")
 T = TypeVar("T")
@@ -197,7 +197,8 @@ class DataKeyCache:
 
 
 class MeteredKeyring(Keyring):
-    """One client's view of its keyring: counts its KMS calls and, with a cache, serves data keys from it."""
+    """One client's view of its keyring, held privately by the client: counts its KMS calls and, with a cache,
+    serves data keys from it."""
 
     def __init__(self, inner: Keyring, cache: DataKeyCache | None, stats: Stats) -> None:
         self.inner = inner
@@ -209,15 +210,6 @@ class MeteredKeyring(Keyring):
 
     def __repr__(self) -> str:
         return repr(self.inner)
-
-    def __getattr__(self, name: str) -> Any:
-        """The wrapped keyring's own attributes (``key_id``, ``material_description``, ...)."""
-        if name == "inner":  # not set yet (copying, unpickling): no recursion
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def bind(self, client_factory: ClientFactory) -> Keyring:
-        return self.inner.bind(client_factory)
 
     def generate_data_key(
         self, suite: AlgorithmSuite, encryption_context: Mapping[str, str], plaintext_length: int | None = None

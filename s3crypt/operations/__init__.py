@@ -1,7 +1,9 @@
-"""Botocore event handlers that turn S3 calls into calls of the crypto, format and keyring layers.
+"""Botocore event handlers: the sync client's thin shell over :mod:`s3crypt.core`.
 
-Per-call state travels in botocore's request ``context`` under :data:`CONTEXT_KEY`, never on the client,
-so one client can be shared between threads.
+Each handler reads the call's parameters or response, asks the core what to do, makes the keyring call the
+core asks for, and applies the answer. Per-call state travels in botocore's request ``context`` as one
+dataclass per operation (:mod:`s3crypt.operations.state`), never on the client, so one client can be shared
+between threads. s3crypt's own requests go through the unhooked client (:mod:`s3crypt.operations.unhooked`).
 """
 
 from __future__ import annotations

@@ -10,24 +10,22 @@ for the new location of a bound object. :func:`plan` decides; ``copy_object`` (h
 from __future__ import annotations
 
 import concurrent.futures
-import dataclasses
 import functools
-import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from s3crypt.core.limits import check_metadata_size
+from s3crypt.core.copy import KEPT_ATTRIBUTES, Location, Plan, copy_source, destination_metadata, rebinds, source_sse
+from s3crypt.core.copy import plan as copy_plan
+from s3crypt.core.put import check_metadata
+from s3crypt.core.rewrap import rewrapped
 from s3crypt.errors import ConfigurationError, NotEncryptedError
 from s3crypt.format import instruction as instruction_format
-from s3crypt.format import metadata
-from s3crypt.format.context import LOCATION_KEY
 from s3crypt.operations import instruction
 from s3crypt.operations.get import unwrap
 from s3crypt.operations.instruction import take_suffix
 from s3crypt.operations.params import encryption_context_for
-from s3crypt.operations.put import check_metadata
 from s3crypt.operations.state import CopyState, is_presign, keep, state_of
 from s3crypt.operations.unhooked import unhooked
 
@@ -36,46 +34,6 @@ if TYPE_CHECKING:
 
     from s3crypt.config import EncryptionConfig
     from s3crypt.keyrings.base import Keyring
-
-# What describes an object and a copy with MetadataDirective=REPLACE would otherwise drop.
-KEPT_ATTRIBUTES = (
-    "CacheControl",
-    "ContentDisposition",
-    "ContentEncoding",
-    "ContentLanguage",
-    "ContentType",
-    "Expires",
-    "WebsiteRedirectLocation",
-    "StorageClass",
-    "ServerSideEncryption",
-    "SSEKMSKeyId",
-    "BucketKeyEnabled",
-)
-_DIRECTIVES = ("MetadataDirective", "TaggingDirective", "AnnotationDirective")
-# Arguments of the destination that every call of a copy in parts repeats.
-_REPEATED = ("SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner")
-_COPY_SOURCE_SSE = ("CopySourceSSECustomerAlgorithm", "CopySourceSSECustomerKey", "CopySourceSSECustomerKeyMD5")
-
-Location = tuple[str, str]
-
-
-def as_copy_source(sse: Mapping[str, Any]) -> dict[str, Any]:
-    """SSE-C parameters of an object, named as they are for the source of a copy."""
-    return {f"CopySource{name}": value for name, value in sse.items()}
-
-
-def source_sse(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The SSE-C parameters of a copy's source, named as they are to read it."""
-    return {name[len("CopySource") :]: params[name] for name in _COPY_SOURCE_SSE if name in params}
-
-
-def copy_source(source: str | Mapping[str, str]) -> tuple[str, str, str | None]:
-    """Bucket, key and version of a CopySource, given as boto3 accepts it (a dict, or "bucket/key?versionId=")."""
-    if isinstance(source, Mapping):
-        return source["Bucket"], source["Key"], source.get("VersionId")
-    path, _, query = source.partition("?versionId=")
-    bucket, _, key = urllib.parse.unquote(path).lstrip("/").partition("/")
-    return bucket, key, query or None
 
 
 def rewrapped_entries(
@@ -88,22 +46,7 @@ def rewrapped_entries(
 ) -> dict[str, str]:
     """The envelope entries of an object with its data key wrapped again by ``keyring`` for ``new_context``."""
     envelope, data_key = unwrap(config, stored, size, old_context)
-    new_data_key = keyring.wrap_data_key(data_key, envelope.suite, new_context)
-    return metadata.encode(dataclasses.replace(envelope, data_key=new_data_key))
-
-
-@dataclasses.dataclass
-class Plan:
-    """What a copy of an encrypted object needs beyond S3's copy of its bytes."""
-
-    envelope: dict[str, str]
-    """The envelope entries the destination's metadata must carry."""
-    rebound: bool = False
-    """The data key was wrapped again for the destination: the metadata must be replaced."""
-    instruction: dict[str, str] | None = None
-    """Instruction-file entries to write for the destination, after the copy."""
-    instruction_source: Location | None = None
-    """An instruction file to copy as it is to the destination's, after the copy."""
+    return rewrapped(envelope, keyring.wrap_data_key(data_key, envelope.suite, new_context))
 
 
 def plan(
@@ -121,80 +64,12 @@ def plan(
         stored = instruction.completed(client, *source, suffix, head["Metadata"])
     except NotEncryptedError:
         return None
-    contexts = rebinding(config, stored, source, destination, user_context)
-    entries = None
-    if contexts is not None:
-        entries = rewrapped_entries(config, config.keyring, stored, head["ContentLength"], *contexts)
-    return plan_for(head, source, destination, suffix, entries)
-
-
-def rebinding(
-    config: EncryptionConfig, stored: dict[str, str], source: Location, destination: Location, user_context: Any
-) -> tuple[dict[str, str], dict[str, str]] | None:
-    """The old and new encryption contexts when the copy must wrap the data key again for its new location (an
-    object bound to its location, copied elsewhere by a client that binds locations); else None."""
-    bound = LOCATION_KEY in metadata.decode(stored).data_key.description
-    if not (bound and config.bind_object_location and source != destination):
-        return None
-    old_context = encryption_context_for(config, user_context, *source)
-    return old_context, encryption_context_for(config, user_context, *destination)
-
-
-def plan_for(
-    head: dict[str, Any], source: Location, destination: Location, suffix: str, rewrapped: dict[str, str] | None
-) -> Plan:
-    """The plan of a copy of an encrypted object, given its envelope ``rewrapped`` for the destination if it was."""
-    object_metadata = head["Metadata"]
-    in_file = instruction_format.needed(object_metadata)
-    envelope_entries = {key: value for key, value in object_metadata.items() if key.lower() in metadata.ALL_KEYS}
-    result = Plan(envelope_entries)
-    if rewrapped is not None:
-        result.rebound = True
-        if in_file:
-            result.envelope, result.instruction = instruction_format.split(rewrapped)
-        else:
-            result.envelope = rewrapped
-    elif in_file and source != destination:
-        result.instruction_source = (source[0], source[1] + suffix)
-    return result
-
-
-def destination_metadata(the_plan: Plan, head: dict[str, Any], params: Mapping[str, Any]) -> dict[str, str]:
-    """The destination's metadata: the caller's with REPLACE, else the source's user metadata; and the envelope."""
-    if params.get("MetadataDirective") == "REPLACE":
-        kept = dict(params.get("Metadata") or {})
-    else:
-        kept = {key: value for key, value in head["Metadata"].items() if key.lower() not in metadata.ALL_KEYS}
-    check_metadata_size(kept, the_plan.envelope)
-    return {**kept, **the_plan.envelope}
-
-
-def multipart_arguments(
-    the_plan: Plan | None,
-    head: dict[str, Any],
-    args: Mapping[str, Any],
-    source: tuple[str, str, str | None],
-    destination: Location,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``create_multipart_upload`` and ``upload_part_copy`` arguments of a copy in parts. The new upload
-    starts with nothing of the source's, so it is given what ``copy_object`` would keep (the tags excepted:
-    without ``TaggingDirective=REPLACE`` the caller copies them)."""
-    bucket, key, version = source
-    copy_source = {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {})}
-    part_args: dict[str, Any] = {"CopySource": copy_source, "CopySourceIfMatch": head["ETag"]}
-    part_args |= {name: value for name, value in args.items() if name in _REPEATED or name.startswith("CopySource")}
-    create_args: dict[str, Any] = {"Bucket": destination[0], "Key": destination[1]}
-    create_args |= {name: value for name, value in args.items() if name not in _DIRECTIVES and "CopySource" not in name}
-    if args.get("TaggingDirective") != "REPLACE":
-        create_args.pop("Tagging", None)
-    replace = args.get("MetadataDirective") == "REPLACE"
-    if not replace:
-        create_args |= {name: head[name] for name in KEPT_ATTRIBUTES if name in head and name not in args}
-    if the_plan is not None:
-        create_args["Metadata"] = destination_metadata(the_plan, head, args)
-    else:
-        create_args["Metadata"] = dict(args.get("Metadata") or {}) if replace else head["Metadata"]
-    return create_args, part_args
+    rebound = None
+    if rebinds(config, stored, source, destination):
+        old_context = encryption_context_for(config, user_context, *source)
+        new_context = encryption_context_for(config, user_context, *destination)
+        rebound = rewrapped_entries(config, config.keyring, stored, head["ContentLength"], old_context, new_context)
+    return copy_plan(head["Metadata"], rebound, source, destination, suffix)
 
 
 def finish(client: Any, the_plan: Plan, destination: Location) -> None:

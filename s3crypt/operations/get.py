@@ -26,7 +26,7 @@ from s3crypt.core.get import (
 )
 from s3crypt.crypto.streams import RangeReader, Readable, plaintext_reader
 from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import RAW, location, take_encryption_context
+from s3crypt.operations.params import location, take_encryption_context
 from s3crypt.operations.state import GetState, is_presign, keep, state_of
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-    if is_presign(context) or params.pop(RAW, False):
+    if is_presign(context):
         return
     encryption_context = take_encryption_context(config, params)
     suffix = take_suffix(params)
@@ -61,7 +61,7 @@ def decrypt_body(
     """``after-call``: replace the ciphertext body with a plaintext body."""
     state = state_of(context, GetState)
     if http_response.status_code >= 300 or state is None:
-        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged; or a raw read
+        return  # S3's own error (or 304 Not Modified), which botocore raises unchanged
     body = parsed["Body"]
     try:
         stored_metadata = completed(client, state.bucket, state.key, state.suffix, parsed.get("Metadata") or {})

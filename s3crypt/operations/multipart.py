@@ -17,6 +17,7 @@ import functools
 import io
 from typing import TYPE_CHECKING, Any
 
+from s3crypt.core.put import check_checksums, check_metadata, is_precomputed_checksum
 from s3crypt.core.uploads import MIN_PART_SIZE, Upload, Uploads, is_last_part, with_tag_part
 from s3crypt.crypto.streams import EncryptingStream
 from s3crypt.errors import ConfigurationError
@@ -24,10 +25,7 @@ from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.params import location
 from s3crypt.operations.put import (
-    check_checksums,
-    check_metadata,
     encrypt_request_body,
-    is_precomputed_checksum,
     plaintext_length,
     plaintext_source,
     seal,

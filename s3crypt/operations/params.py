@@ -9,10 +9,6 @@ from s3crypt.format.context import bound, validate_user_context
 if TYPE_CHECKING:
     from s3crypt.config import EncryptionConfig
 
-RAW = "_s3crypt_raw"
-"""Obsolete: s3crypt's own requests go through the unhooked client (:mod:`s3crypt.operations.unhooked`).
-Honoured by GetObject only until the managed download sends its ranged reads through that client."""
-
 
 def take_encryption_context(config: EncryptionConfig, params: dict[str, Any]) -> dict[str, str]:
     """Take ``EncryptionContext`` out of the call's parameters, validated (and bound to the object's bucket and

@@ -9,11 +9,10 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 from s3crypt.core.limits import metadata_in
-from s3crypt.core.put import KeyRequest, key_request
+from s3crypt.core.put import KeyRequest, check_checksums, check_metadata, checked_instruction_file, key_request
 from s3crypt.core.put import seal as seal_object
 from s3crypt.crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt.errors import ConfigurationError
-from s3crypt.format import metadata
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.operations import instruction
 from s3crypt.operations.inputs import binary_stream
@@ -25,13 +24,6 @@ if TYPE_CHECKING:
 
     from s3crypt.config import EncryptionConfig
     from s3crypt.keyrings.base import DataKey
-
-_CHECKSUM_SETTINGS = frozenset({"ChecksumAlgorithm", "ChecksumType"})
-
-
-def is_precomputed_checksum(name: str) -> bool:
-    """Whether a parameter carries a checksum value (``ChecksumCRC32``, ``ChecksumSHA512``, ...) of the plaintext."""
-    return name.startswith("Checksum") and name not in _CHECKSUM_SETTINGS
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -46,26 +38,8 @@ def take_put_state(config: EncryptionConfig, params: dict[str, Any]) -> PutState
     """Take s3crypt's parameters of a call that writes an object: its ``EncryptionContext`` and whether its
     crypto metadata goes to an instruction file."""
     encryption_context = take_encryption_context(config, params)
-    wanted = params.pop("InstructionFile", config.instruction_file)
-    if not isinstance(wanted, bool):
-        raise ConfigurationError("InstructionFile must be True or False")
+    wanted = checked_instruction_file(params.pop("InstructionFile", config.instruction_file))
     return PutState(*location(params), encryption_context, wanted)
-
-
-def check_metadata(params: dict[str, Any]) -> None:
-    user_metadata = params.get("Metadata") or {}
-    clashes = sorted(key for key in user_metadata if str(key).lower() in metadata.ALL_KEYS)
-    if clashes:
-        raise ConfigurationError(f"Metadata keys {clashes} are reserved for the encryption envelope; rename them")
-
-
-def check_checksums(params: dict[str, Any]) -> None:
-    precomputed = sorted(filter(is_precomputed_checksum, params))
-    if precomputed:
-        raise ConfigurationError(
-            f"{precomputed} are checksums of the plaintext and cannot match the ciphertext S3 receives; "
-            "pass ChecksumAlgorithm instead and botocore computes it over the ciphertext"
-        )
 
 
 def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

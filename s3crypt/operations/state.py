@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from s3crypt.core.copy import Plan
     from s3crypt.core.get import GetPlan
     from s3crypt.crypto.streams import GcmMessage
-    from s3crypt.operations.copy import Plan
 
 CONTEXT_KEY = "s3crypt"
 State = TypeVar("State")

@@ -16,8 +16,8 @@ from typing import Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import IncompleteReadError
-from s3transfer.utils import S3_RETRYABLE_DOWNLOAD_ERRORS
 
+from s3crypt._compat import S3_RETRYABLE_DOWNLOAD_ERRORS
 from s3crypt.transfer.utils import write_at
 
 GetRange = Callable[[int, int], Any]

@@ -11,6 +11,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from s3crypt.core import copy as core_copy
 from s3crypt.operations import copy
 from s3crypt.transfer.utils import Transfer, concurrency, part_size, report
 
@@ -32,10 +33,10 @@ class Copier:
         transfer: Transfer,
     ) -> None:
         bucket, key, args, config = transfer.bucket, transfer.key, transfer.args, transfer.config
-        source_bucket, source_key, version = copy.copy_source(source)
+        source_bucket, source_key, version = core_copy.copy_source(source)
         versioned = {"VersionId": version} if version else {}
         head = (source_client or self._client).head_object(
-            Bucket=source_bucket, Key=source_key, **versioned, **copy.source_sse(args)
+            Bucket=source_bucket, Key=source_key, **versioned, **core_copy.source_sse(args)
         )
         size: int = head["ContentLength"]
         if size < config.multipart_threshold:  # copy_object's own handler keeps the envelope
@@ -45,7 +46,7 @@ class Copier:
         user_context, suffix = copy.take_copy_parameters(self._config, args)
         origin, destination = (source_bucket, source_key), (bucket, key)
         plan = copy.plan(self._config, self._client, head, origin, destination, user_context, suffix)
-        create_args, part_args = copy.multipart_arguments(plan, head, args, (*origin, version), destination)
+        create_args, part_args = core_copy.multipart_arguments(plan, head, args, (*origin, version), destination)
         if args.get("TaggingDirective") != "REPLACE":
             tags = self._client.get_object_tagging(Bucket=source_bucket, Key=source_key, **versioned)["TagSet"]
             if tags:

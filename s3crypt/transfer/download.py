@@ -24,7 +24,8 @@ from s3crypt.crypto.streams import CHUNK_SIZE, DelayedAuthReader, RangeReader, p
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 from s3crypt.operations.get import object_cipher
 from s3crypt.operations.instruction import completed, take_suffix
-from s3crypt.operations.params import RAW, encryption_context_for
+from s3crypt.operations.params import encryption_context_for
+from s3crypt.operations.unhooked import unhooked
 from s3crypt.transfer.arrivals import GetRange, arrivals_of
 from s3crypt.transfer.utils import Callback, Transfer, report, write_at
 
@@ -89,10 +90,11 @@ class Downloader:
         size: int = head["ContentLength"]
         stored_metadata = completed(self._client, bucket, key, suffix, head.get("Metadata") or {})
         cipher = object_cipher(self._config, stored_metadata, size, context)
-        get_args = {**args, "IfMatch": head["ETag"], RAW: True}
+        get_args = {**args, "IfMatch": head["ETag"]}
+        raw_reads = unhooked(self._client)  # the ranges are read as stored, and decrypted here
 
         def get_range(start: int, end: int) -> Any:
-            return self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args)["Body"]
+            return raw_reads.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args)["Body"]
 
         return size, cipher, get_range
 

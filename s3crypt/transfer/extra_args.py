@@ -8,9 +8,9 @@ from typing import Any
 
 from s3transfer.manager import TransferManager
 
+from s3crypt.core.put import is_precomputed_checksum
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.context import validate_user_context
-from s3crypt.operations.put import is_precomputed_checksum
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.httpchecksum import DEFAULT_CHECKSUM_ALGORITHM
-
+from s3crypt._compat import DEFAULT_CHECKSUM_ALGORITHM
+from s3crypt.core.put import is_precomputed_checksum
 from s3crypt.crypto.streams import EncryptingStream, GcmMessage
-from s3crypt.operations.put import is_precomputed_checksum
 from s3crypt.transfer.utils import Transfer, concurrency
 
 if TYPE_CHECKING:

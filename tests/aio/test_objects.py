@@ -3,6 +3,7 @@ multipart API, and objects shared with the sync client."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -124,3 +125,43 @@ async def test_refusals_of_the_sync_client_hold(aio_s3c: Any, bucket: str) -> No
         await aio_s3c.get_object(Bucket=bucket, Key="k", Range="bytes=1-2")
     with pytest.raises(s3crypt.ConfigurationError, match="reserved for the encryption envelope"):
         await aio_s3c.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"x-amz-key-v2": "x"})
+
+
+async def test_rewrap_object_moves_the_data_key_to_another_kms_key(
+    aio_s3c: Any, connection: dict[str, Any], http_kms: Any, bucket: str
+) -> None:
+    new_key = http_kms.create_key()["KeyMetadata"]["KeyId"]
+    await aio_s3c.put_object(Bucket=bucket, Key="k", Body=b"rotated", EncryptionContext={"a": "1"})
+    await aio_s3c.rewrap_object(
+        Bucket=bucket, Key="k", new_keyring=s3crypt.KmsKeyring(new_key), EncryptionContext={"a": "1"}
+    )
+    async with s3crypt.aio.create_client("s3", kms_key_id=new_key, **connection) as reader:
+        got = await reader.get_object(Bucket=bucket, Key="k", EncryptionContext={"a": "1"})
+        assert await got["Body"].read() == b"rotated"
+
+
+async def test_a_large_authenticated_read_spools_without_stalling_the_loop(
+    connection: dict[str, Any], kms_endpoint: str, http_key: str, bucket: str
+) -> None:
+    body = os.urandom(40 * 1024 * 1024)
+    options = {"decrypt_memory_limit": 1024 * 1024}
+    async with s3crypt.aio.create_client("s3", kms_key_id=http_key, **options, **connection) as s3:
+        await s3.put_object(Bucket=bucket, Key="big", Body=body)
+        stalls: list[float] = []
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            loop = asyncio.get_running_loop()
+            while not done.is_set():
+                before = loop.time()
+                await asyncio.sleep(0.005)
+                stalls.append(loop.time() - before - 0.005)
+
+        ticking = asyncio.create_task(ticker())
+        response = await s3.get_object(Bucket=bucket, Key="big")
+        assert await response["Body"].read(10) == body[:10]  # the whole object was authenticated first
+        rest = b"".join([chunk async for chunk in response["Body"].iter_chunks(1024 * 1024)])
+        done.set()
+        await ticking
+    assert body[10:] == rest
+    assert max(stalls) < 0.25  # the spooling and decryption of 40 MiB ran off the loop

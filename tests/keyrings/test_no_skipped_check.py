@@ -140,7 +140,7 @@ def test_kms_calls_of_the_kms_client_s3crypt_creates_carry_its_user_agent(
 ) -> None:
     agents: list[str] = []
     client = s3crypt.client("s3", kms_key_id=kms_key, region_name=TEST_REGION, config=their_config)
-    kms_client = client._s3crypt_config.keyring.inner.kms_client
+    kms_client = client._s3crypt_keyring.inner.kms_client
     kms_client.meta.events.register(
         "before-send.kms", lambda request, **_: agents.append(str(request.headers["User-Agent"]))
     )

@@ -34,7 +34,7 @@ def copy_with(method: str, client: Any, source: str, key: str, **args: Any) -> N
     else:
         config = client.encryption_config
         options = {"bind_object_location": config.bind_object_location, "region_name": TEST_REGION}
-        resource = s3crypt.resource("s3", keyring=config.keyring.inner, **options)
+        resource = s3crypt.resource("s3", keyring=config.keyring, **options)
         resource.Bucket(BUCKET).copy(source_ref, key, ExtraArgs=args, Config=PARTS)
 
 

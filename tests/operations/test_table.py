@@ -11,7 +11,7 @@ import pytest
 from botocore import xform_name
 
 import s3crypt
-from s3crypt.operations import table
+from s3crypt.core import table
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 
@@ -24,7 +24,7 @@ def model_operations() -> list[str]:
 
 def test_every_operation_of_botocores_model_is_in_the_table() -> None:
     missing = sorted(set(model_operations()) - table.OPERATIONS.keys())
-    assert not missing, f"classify these S3 operations in s3crypt/operations/table.py: {missing}"
+    assert not missing, f"classify these S3 operations in s3crypt/core/table.py: {missing}"
 
 
 def test_every_operation_is_documented_as_the_table_classifies_it() -> None:

@@ -21,6 +21,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 
 from s3crypt import operations
+from s3crypt._compat import default_boto3_session
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
@@ -42,20 +43,19 @@ class EncryptionClient:
     """
 
     _s3crypt_config: EncryptionConfig
+    _s3crypt_keyring: MeteredKeyring
     _s3crypt_transfers: Transfers
     _s3crypt_rewrapper: Rewrapper
 
     @property
     def encryption_config(self) -> EncryptionConfig:
-        """The client's encryption options (read-only)."""
+        """The client's encryption options (read-only), with the keyring it was given."""
         return self._s3crypt_config
 
     @property
     def encryption_stats(self) -> Stats:
         """This client's KMS calls and data-key cache hits and misses so far."""
-        keyring = self._s3crypt_config.keyring
-        assert isinstance(keyring, MeteredKeyring)
-        return keyring.stats
+        return self._s3crypt_keyring.stats
 
     def upload_file(
         self,
@@ -186,7 +186,7 @@ class Session:
     """Creates encrypting S3 clients and resources from a boto3 session (by default boto3's default session)."""
 
     def __init__(self, boto3_session: boto3.session.Session | None = None) -> None:
-        self.boto3_session = boto3_session if boto3_session is not None else boto3._get_default_session()
+        self.boto3_session = boto3_session if boto3_session is not None else default_boto3_session()
         self.boto3_session.events.register_last(
             "creating-client-class.s3", _add_mixin, unique_id="s3crypt-encryption-client-mixin"
         )
@@ -228,10 +228,13 @@ class Session:
                 service, region_name=client.meta.region_name, **{**kms_kwargs, "config": config}
             )
 
+        # The user's config stays as given; the handlers and transfers use its keyring bound to this client's
+        # KMS client, metered and served from the data-key cache.
         keyring = MeteredKeyring(config.keyring.bind(client_factory), config.data_key_cache, Stats())
         bound = dataclasses.replace(config, keyring=keyring)
         uploads = Uploads()
-        client._s3crypt_config = bound  # type: ignore[attr-defined]
+        client._s3crypt_config = config  # type: ignore[attr-defined]
+        client._s3crypt_keyring = keyring  # type: ignore[attr-defined]
         client._s3crypt_transfers = Transfers(client, bound, uploads)  # type: ignore[attr-defined]
         rewrapper = Rewrapper(client, bound, client_factory)
         client._s3crypt_rewrapper = rewrapper  # type: ignore[attr-defined]
@@ -269,7 +272,7 @@ _default_lock = threading.Lock()
 def _get_default_session() -> Session:
     global _default_session
     with _default_lock:
-        if _default_session is None or _default_session.boto3_session is not boto3._get_default_session():
+        if _default_session is None or _default_session.boto3_session is not default_boto3_session():
             _default_session = Session()
         return _default_session
 
