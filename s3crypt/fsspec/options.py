@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from s3crypt.client import split_options
+from s3crypt._client import split_options
 from s3crypt.config import EncryptionConfig
 from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring

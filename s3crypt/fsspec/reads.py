@@ -32,7 +32,7 @@ class Parts:
 
     @classmethod
     def of(cls, client: Any) -> Parts:
-        return cls(client.encryption_config, client._s3crypt_keyring, client._s3crypt_resources)
+        return cls(client.encryption_config, client._s3crypt_async_keyring, client._s3crypt_resources)
 
 
 async def envelope_metadata(
