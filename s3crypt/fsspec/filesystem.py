@@ -19,7 +19,8 @@ from fsspec.spec import make_instance
 from s3fs.core import version_id_kw
 
 import s3crypt.aio
-from s3crypt.errors import NotEncryptedError
+from s3crypt.crypto.suites import GCM_TAG_LENGTH
+from s3crypt.errors import ConfigurationError, NotEncryptedError
 from s3crypt.format.context import validate_user_context
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.fsspec import options, reads
@@ -34,6 +35,7 @@ S3CRYPT_PARAMETERS = {
 }
 """s3crypt's per-call parameters that s3fs's filter (which keeps only S3's own) must let through."""
 _GET_CHUNK = 8 * 1024 * 1024
+COPY_OBJECT_LIMIT = 5 * 1024**3
 READ_CACHE_SIZE = 1024 * 1024 * 1024
 """Default bytes of verified objects a filesystem keeps for further opens (memory up to
 ``decrypt_memory_limit`` each, the rest ciphertext on disk)."""
@@ -129,7 +131,7 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
             if entry["type"] == "file":
                 if entry["name"].endswith(DEFAULT_SUFFIX):
                     continue
-                entry["size"] = max(0, entry["Size"] - 16)
+                entry["size"] = max(0, entry["Size"] - GCM_TAG_LENGTH)
             yield entry
 
     async def _info(
@@ -254,6 +256,17 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
             result = await upload_stream(self, bucket, key, source, size, chunksize, kwargs)
         self.invalidate_cache(rpath)
         return result
+
+    async def _cp_file(self, path1: str, path2: str, preserve_etag: Any = None, **kwargs: Any) -> None:
+        """One CopyObject under the client's copy rules; never s3fs's copy in parts (``UploadPartCopy``), which
+        an encrypted object cannot be copied by."""
+        info = await self._info(path1)
+        if info["size"] + GCM_TAG_LENGTH > COPY_OBJECT_LIMIT:
+            raise ConfigurationError(
+                f"{path1} is larger than S3 copies in one CopyObject (5 GiB), and an encrypted object cannot be "
+                "copied in parts: download and upload it again (get, then put)"
+            )
+        await self._copy_basic(path1, path2, **kwargs)
 
     async def open_async(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
         raise NotImplementedError("s3crypt:// has no async files yet: use open(), or s3crypt.aio's get_object")

@@ -229,3 +229,13 @@ def test_the_asyncio_clients_parts_are_where_s3crypt_fsspec_reads_them(fs: Encry
     assert isinstance(parts.keyring, AsyncKeyring)
     assert isinstance(parts.resources, Resources)
     assert isinstance(parts.config, s3crypt.EncryptionConfig)
+
+
+def test_a_copy_s3_would_make_in_parts_is_refused(
+    fs: EncryptedS3FileSystem, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("s3crypt.fsspec.filesystem.COPY_OBJECT_LIMIT", 100)
+    fs.pipe(f"{bucket}/big", os.urandom(200))
+    with pytest.raises(s3crypt.ConfigurationError, match="in parts"):
+        fs.cp(f"{bucket}/big", f"{bucket}/copy")
+    assert not fs.exists(f"{bucket}/copy")
