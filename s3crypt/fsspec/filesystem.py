@@ -36,7 +36,7 @@ S3CRYPT_PARAMETERS = {
 """s3crypt's per-call parameters that s3fs's filter (which keeps only S3's own) must let through."""
 _GET_CHUNK = 8 * 1024 * 1024
 COPY_OBJECT_LIMIT = 5 * 1024**3
-READ_CACHE_SIZE = 1024 * 1024 * 1024
+READ_CACHE_SIZE = 256 * 1024 * 1024
 """Default bytes of verified objects a filesystem keeps for further opens (memory up to
 ``decrypt_memory_limit`` each, the rest ciphertext on disk)."""
 
@@ -76,7 +76,8 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
     - ``encryption_context``: the encryption context of every object written and read (KMS keyrings only);
     - ``allow_plaintext``: read objects without client-side encryption as they are (a mixed bucket) instead of
       refusing them with :class:`s3crypt.NotEncryptedError`;
-    - ``read_cache_size``: bytes of verified objects kept for further opens (1 GiB by default).
+    - ``read_cache_size``: bytes of verified objects kept for further opens, in memory and on disk (256 MiB by
+      default; the latest object is kept whatever its size).
     """
 
     protocol = ("s3crypt",)
