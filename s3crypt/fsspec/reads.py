@@ -2,7 +2,8 @@
 
 The steps are the asyncio client's own (its instruction-file reader, the core's envelope checks, its keyring
 with its data-key cache); only the ciphertext is fetched here, by one plain GET through the client's unhooked
-S3 client, and fed to a :class:`~s3crypt.fsspec.verified.VerifiedObject` as it arrives.
+S3 client, and fed to a :class:`~s3crypt.fsspec.verified.VerifiedObject` as it arrives. A legacy CBC object,
+which has no tag, is read through the client itself, which decrypts it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from s3crypt.aio import instruction
 from s3crypt.core.get import content_cipher_for, plaintext_length, unwrap_request
 from s3crypt.crypto.streams import CHUNK_SIZE
 from s3crypt.errors import ConfigurationError, NotEncryptedError
-from s3crypt.format import instruction as instruction_format
 from s3crypt.format import metadata
-from s3crypt.fsspec.verified import VerifiedObject
+from s3crypt.fsspec.verified import DecryptedCopy, VerifiedObject
 from s3crypt.operations.params import encryption_context_for
 
 
@@ -48,15 +48,10 @@ def plaintext_size(stored_metadata: Mapping[str, str], content_length: int) -> i
     size = plaintext_length(metadata.decode(stored_metadata), content_length)
     if size is None:
         raise ConfigurationError(
-            "the legacy CBC object records no plaintext length, so s3crypt:// cannot size it; read it with "
-            "s3crypt.client"
+            "the legacy CBC object records no plaintext length, so s3crypt:// cannot size it (readers seek from "
+            "its end); read it with s3crypt.client"
         )
     return size
-
-
-def might_be_encrypted(object_metadata: Mapping[str, str]) -> bool:
-    """Whether the metadata names crypto entries, or leaves the wrapped key to an instruction file."""
-    return metadata.has_crypto_keys(object_metadata) or instruction_format.needed(object_metadata)
 
 
 async def fetch_verified(
@@ -73,24 +68,47 @@ async def fetch_verified(
     unhooked = await parts.resources.unhooked()
     response = await unhooked.get_object(Bucket=bucket, Key=key, **version)
     body = response["Body"]
+    context = encryption_context_for(config, dict(encryption_context), bucket, key)
     try:
         stored = await envelope_metadata(parts, bucket, key, suffix, response.get("Metadata") or {})
-        context = encryption_context_for(config, dict(encryption_context), bucket, key)
         request = unwrap_request(config, stored, response["ContentLength"], context)
-        if request.envelope.suite.is_legacy:
-            raise ConfigurationError("s3crypt:// reads GCM objects; read this legacy CBC object with s3crypt.client")
-        cipher = content_cipher_for(request.envelope, await parts.keyring.decrypt_data_key(*request.arguments))
-        verified = VerifiedObject(cipher, response["ContentLength"], config.decrypt_memory_limit)
-        try:
-            while chunk := await body.read(CHUNK_SIZE):
-                verified.feed(chunk)
-            verified.finish()
-        except BaseException:
-            verified.close()
-            raise
+        if not request.envelope.suite.is_legacy:
+            cipher = content_cipher_for(request.envelope, await parts.keyring.decrypt_data_key(*request.arguments))
+            verified = VerifiedObject(cipher, response["ContentLength"], config.decrypt_memory_limit)
+            await _fill(verified, body)
+            return verified
     finally:
         body.close()
-    return verified
+    size = plaintext_size(stored, response["ContentLength"])
+    return await _decrypted_copy(client, bucket, key, version, encryption_context, size, config.decrypt_memory_limit)
+
+
+async def _decrypted_copy(
+    client: Any,
+    bucket: str,
+    key: str,
+    version: dict[str, str],
+    encryption_context: Mapping[str, str],
+    size: int,
+    memory_limit: int,
+) -> VerifiedObject:
+    """A legacy CBC object, as the client decrypts it (``enable_legacy_unauthenticated_modes``)."""
+    context = {"EncryptionContext": dict(encryption_context)} if encryption_context else {}
+    response = await client.get_object(Bucket=bucket, Key=key, **version, **context)
+    async with response["Body"] as body:
+        copy = DecryptedCopy(size, memory_limit)
+        await _fill(copy, body)
+        return copy
+
+
+async def _fill(verified: VerifiedObject, body: Any) -> None:
+    try:
+        while chunk := await body.read(CHUNK_SIZE):
+            verified.feed(chunk)
+        verified.finish()
+    except BaseException:
+        verified.close()
+        raise
 
 
 def not_encrypted(path: str) -> NotEncryptedError:

@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, Hashable
 
 from cryptography.exceptions import InvalidTag
 
-from s3crypt.crypto.content import ContentCipher
+from s3crypt.crypto.content import ContentCipher, content_cipher
 from s3crypt.crypto.streams import ctr_at, gcm_decryptor
-from s3crypt.crypto.suites import GCM_TAG_LENGTH
+from s3crypt.crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 from s3crypt.errors import DecryptionError
 
 _BLOCK = 16
@@ -104,6 +104,35 @@ class VerifiedObject:
     def close(self) -> None:
         if self._spool is not None:
             self._spool.close()
+
+
+class DecryptedCopy(VerifiedObject):
+    """A verified object built from plaintext the client decrypted (a legacy CBC object, which has no tag to
+    check: its padding is what the client checked): past the memory bound it is spooled encrypted under a key
+    of its own, made for it and kept in memory only, so no plaintext reaches the disk either."""
+
+    def __init__(self, size: int, memory_limit: int) -> None:
+        ephemeral = AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF
+        super().__init__(content_cipher(ephemeral, os.urandom(32), os.urandom(12)), size + GCM_TAG_LENGTH, memory_limit)
+
+    def feed(self, chunk: bytes) -> None:
+        """The next bytes of plaintext."""
+        if self._received + len(chunk) > self.size:
+            raise DecryptionError("the object holds more plaintext than its metadata records")
+        memory = max(0, min(len(chunk), self._in_memory - self._received))
+        self._plaintext[self._received : self._received + memory] = chunk[:memory]
+        if len(chunk) > memory:
+            assert self._spool is not None
+            self._spool.write(ctr_at(self._cipher, self._received + memory).update(chunk[memory:]))
+        self._received += len(chunk)
+
+    def finish(self) -> None:
+        if self._received != self.size:
+            raise DecryptionError("the object holds less plaintext than its metadata records")
+        del self._plaintext[self._in_memory :]
+        if self._spool is not None:
+            self._spool.flush()
+        self.verified = True
 
 
 class VerifiedObjects:

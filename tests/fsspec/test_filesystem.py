@@ -239,3 +239,46 @@ def test_a_copy_s3_would_make_in_parts_is_refused(
     with pytest.raises(s3crypt.ConfigurationError, match="in parts"):
         fs.cp(f"{bucket}/big", f"{bucket}/copy")
     assert not fs.exists(f"{bucket}/copy")
+
+
+def test_a_legacy_cbc_object_is_sized_from_its_metadata_and_read_when_allowed(
+    storage_options: dict[str, Any], http_kms: Any, http_key: str, http_plain: Any, bucket: str
+) -> None:
+    import base64
+    import json
+
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    data_key, iv, plaintext = os.urandom(32), os.urandom(16), os.urandom(1000)
+    padder = padding.PKCS7(128).padder()
+    encryptor = Cipher(algorithms.AES(data_key), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padder.update(plaintext) + padder.finalize()) + encryptor.finalize()
+    context = {"aws:x-amz-cek-alg": "AES/CBC/PKCS5Padding"}
+    wrapped = http_kms.encrypt(KeyId=http_key, Plaintext=data_key, EncryptionContext=context)["CiphertextBlob"]
+    stored = {
+        "x-amz-key-v2": base64.b64encode(wrapped).decode(),
+        "x-amz-iv": base64.b64encode(iv).decode(),
+        "x-amz-cek-alg": "AES/CBC/PKCS5Padding",
+        "x-amz-wrap-alg": "kms+context",
+        "x-amz-matdesc": json.dumps(context),
+        "x-amz-unencrypted-content-length": "1000",
+    }
+    http_plain.put_object(Bucket=bucket, Key="cbc", Body=ciphertext, Metadata=stored)
+    legacy = {"commitment_policy": s3crypt.CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT}
+    refusing = EncryptedS3FileSystem(**storage_options, **legacy, skip_instance_cache=True)
+    assert refusing.info(f"{bucket}/cbc")["size"] == 1000
+    with pytest.raises(s3crypt.FormatError, match="enable_legacy_unauthenticated_modes"):
+        refusing.cat(f"{bucket}/cbc")
+    fs = EncryptedS3FileSystem(
+        **storage_options,
+        **legacy,
+        enable_legacy_unauthenticated_modes=True,
+        decrypt_memory_limit=100,
+        skip_instance_cache=True,
+    )
+    with fs.open(f"{bucket}/cbc") as f:
+        assert f.size == 1000
+        f.seek(-300, 2)
+        assert f.read() == plaintext[-300:]
+    assert fs.cat(f"{bucket}/cbc") == plaintext

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from s3crypt.crypto.content import ContentCipher, content_cipher, new_iv
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import DecryptionError
-from s3crypt.fsspec.verified import VerifiedObject, VerifiedObjects
+from s3crypt.fsspec.verified import DecryptedCopy, VerifiedObject, VerifiedObjects
 
 SUITE = AlgorithmSuite.ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY
 
@@ -93,3 +93,25 @@ async def test_a_failed_fetch_is_not_kept() -> None:
         await objects.get("a", failing)
     with pytest.raises(DecryptionError):
         await objects.get("a", failing)
+
+
+def test_a_decrypted_copy_spools_no_plaintext() -> None:
+    plaintext = os.urandom(5000)
+    copy = DecryptedCopy(len(plaintext), 1000)
+    for start in range(0, len(plaintext), 777):
+        copy.feed(plaintext[start : start + 777])
+    copy.finish()
+    assert copy.read(0, 5000) == plaintext
+    assert copy.read(990, 3000) == plaintext[990:3000]
+    assert copy._spool is not None
+    copy._spool.seek(0)
+    assert plaintext[1000:1100] not in copy._spool.read()
+
+
+def test_a_decrypted_copy_must_hold_its_recorded_size() -> None:
+    short = DecryptedCopy(10, 1000)
+    short.feed(b"123")
+    with pytest.raises(DecryptionError, match="less plaintext"):
+        short.finish()
+    with pytest.raises(DecryptionError, match="more plaintext"):
+        DecryptedCopy(2, 1000).feed(b"123")
