@@ -239,22 +239,30 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
             os.unlink(temporary)
             raise
 
-    async def _pipe_file(self, path: str, data: bytes, chunksize: int = 50 * 2**20, **kwargs: Any) -> Any:
+    async def _pipe_file(
+        self, path: str, data: bytes, chunksize: int = 50 * 2**20, mode: str = "overwrite", **kwargs: Any
+    ) -> Any:
         bucket, key, _ = self.split_path(path)
-        result = await upload_stream(self, bucket, key, _Bytes(data), len(data), chunksize, kwargs)
+        kwargs.pop("max_concurrency", None)  # parts go one after another: each continues one GCM message
+        result = await upload_stream(self, bucket, key, _Bytes(data), len(data), chunksize, kwargs, mode=mode)
         self.invalidate_cache(path)
         return result
 
-    async def _put_file(self, lpath: str, rpath: str, chunksize: int = 50 * 2**20, **kwargs: Any) -> Any:
+    async def _put_file(
+        self, lpath: str, rpath: str, chunksize: int = 50 * 2**20, mode: str = "overwrite", **kwargs: Any
+    ) -> Any:
         if os.path.isdir(lpath):
             return None
         bucket, key, _ = self.split_path(rpath)
-        kwargs.pop("callback", None)
         kwargs.pop("max_concurrency", None)
-        kwargs.pop("mode", None)
+        callback = kwargs.pop("callback", None)
         with open(lpath, "rb") as source:
             size = os.fstat(source.fileno()).st_size
-            result = await upload_stream(self, bucket, key, source, size, chunksize, kwargs)
+            if callback is not None:
+                callback.set_size(size)
+            result = await upload_stream(self, bucket, key, source, size, chunksize, kwargs, mode=mode)
+            if callback is not None:
+                callback.relative_update(size)
         self.invalidate_cache(rpath)
         return result
 

@@ -282,3 +282,10 @@ def test_a_legacy_cbc_object_is_sized_from_its_metadata_and_read_when_allowed(
         f.seek(-300, 2)
         assert f.read() == plaintext[-300:]
     assert fs.cat(f"{bucket}/cbc") == plaintext
+
+
+def test_pipe_in_create_mode_keeps_an_existing_object(fs: EncryptedS3FileSystem, bucket: str) -> None:
+    fs.pipe(f"{bucket}/once", b"first", mode="create")
+    with pytest.raises(OSError, match="pre-conditions"):  # FileExistsError on AWS, which names the condition
+        fs.pipe(f"{bucket}/once", b"second", mode="create")
+    assert fs.cat(f"{bucket}/once") == b"first"
