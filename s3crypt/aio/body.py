@@ -17,7 +17,7 @@ from typing import Any
 
 from aiobotocore.response import AioStreamingBodyBase
 
-from s3crypt.aio.reads import read_up_to
+from s3crypt.aio.reads import close_soon, read_up_to
 from s3crypt.crypto.streams import CHUNK_SIZE
 
 INLINE_LIMIT = CHUNK_SIZE
@@ -41,7 +41,7 @@ class LoopSource:
         return data
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._body.close)
+        self._loop.call_soon_threadsafe(close_soon, self._body)
 
 
 class AioPlaintextBody(AioStreamingBodyBase):  # type: ignore[misc]
@@ -91,10 +91,12 @@ class AioPlaintextBody(AioStreamingBodyBase):  # type: ignore[misc]
     def close(self) -> None:
         self._ahead = b""
         self._reader.close()
-        self._ciphertext.close()
+        close_soon(self._ciphertext)
 
     async def aclose(self) -> None:
-        self.close()
+        self._ahead = b""
+        self._reader.close()
+        await self._ciphertext.aclose()
 
 
 _threads: concurrent.futures.ThreadPoolExecutor | None = None
