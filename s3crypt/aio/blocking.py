@@ -17,6 +17,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from s3crypt.aio.reads import close_soon
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.metadata import EncryptedDataKey
@@ -77,7 +78,7 @@ class BlockingBody:
         return data
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._body.close)
+        self._loop.call_soon_threadsafe(close_soon, self._body)
 
     def __enter__(self) -> BlockingBody:
         return self

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiobotocore.response import AioStreamingBodyBase
 
-from s3crypt.aio.reads import read_up_to
+from s3crypt.aio.reads import close_soon, read_up_to
 from s3crypt.crypto.streams import CHUNK_SIZE
 
 INLINE_LIMIT = CHUNK_SIZE
@@ -27,21 +27,46 @@ _READ_AHEAD = 256 * 1024
 
 
 class LoopSource:
-    """A sync view, for a worker thread, of an aiobotocore body read on the event loop ``loop``."""
+    """A sync view, for a worker thread, of an aiobotocore body read on the event loop ``loop``.
+
+    While the thread decrypts one chunk, the loop already fetches the next (one chunk ahead, so memory stays
+    bounded), so the network and the crypto overlap.
+    """
 
     def __init__(self, body: Any, loop: asyncio.AbstractEventLoop) -> None:
         self._body = body
         self._loop = loop
+        self._buffer = memoryview(b"")
+        self._ahead: concurrent.futures.Future[bytes] | None = None
 
     def read(self, size: int = -1, /) -> bytes:
-        """``size`` bytes (fewer only at the end): aiohttp's reads return what has arrived, often a few KiB, and
-        gathering them on the loop makes one thread hop per read, not one per network chunk."""
-        read = self._body.read() if size < 0 else read_up_to(self._body, size)
+        """Up to ``size`` bytes, ``b""`` only at the end. aiohttp's reads return what has arrived, often a few KiB:
+        gathering whole chunks on the loop makes one thread hop per chunk, not one per network read."""
+        if size < 0:
+            rest = b"".join([bytes(self._buffer), self._fetched(), self._on_loop(self._body.read())])
+            self._buffer = memoryview(b"")
+            return rest
+        if not self._buffer:
+            self._buffer = memoryview(self._fetched())
+            if self._buffer:
+                self._ahead = asyncio.run_coroutine_threadsafe(read_up_to(self._body, CHUNK_SIZE), self._loop)
+        data, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
+        return data
+
+    def _fetched(self) -> bytes:
+        """The chunk fetched ahead, or a chunk fetched now."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None:
+            return self._on_loop(read_up_to(self._body, CHUNK_SIZE))
+        return ahead.result()
+
+    def _on_loop(self, read: Any) -> bytes:
         data: bytes = asyncio.run_coroutine_threadsafe(read, self._loop).result()
         return data
 
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._body.close)
+        self._buffer = memoryview(b"")
+        self._loop.call_soon_threadsafe(close_soon, self._body)
 
 
 class AioPlaintextBody(AioStreamingBodyBase):  # type: ignore[misc]
@@ -91,10 +116,12 @@ class AioPlaintextBody(AioStreamingBodyBase):  # type: ignore[misc]
     def close(self) -> None:
         self._ahead = b""
         self._reader.close()
-        self._ciphertext.close()
+        close_soon(self._ciphertext)
 
     async def aclose(self) -> None:
-        self.close()
+        self._ahead = b""
+        self._reader.close()
+        await self._ciphertext.aclose()
 
 
 _threads: concurrent.futures.ThreadPoolExecutor | None = None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3crypt.aio import instruction
 from s3crypt.aio.body import INLINE_LIMIT, AioPlaintextBody, LoopSource
-from s3crypt.aio.reads import read_up_to
+from s3crypt.aio.reads import close_soon, read_up_to
 from s3crypt.core.get import UnsatisfiableRange, content_cipher_for
 from s3crypt.crypto.streams import Readable
 from s3crypt.operations.get import invalid_range, opening, reader_for, set_content_length
@@ -44,10 +44,10 @@ async def decrypt_body(
         source: Readable = LoopSource(body, asyncio.get_running_loop()) if threaded else io.BytesIO(await _whole(body))
         reader, length = reader_for(config, parsed, located, cipher, request.envelope, source)
     except UnsatisfiableRange as error:
-        body.close()
+        await body.aclose()
         raise invalid_range(error.actual_size) from None
     except BaseException:
-        body.close()
+        close_soon(body)
         raise
     parsed["Body"] = AioPlaintextBody(reader, length, body, threaded=threaded)
     set_content_length(parsed, length)

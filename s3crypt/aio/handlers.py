@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from s3crypt.aio import copy, get, instruction, multipart, put
+from s3crypt.aio import copy, get, instruction, multipart, put, sent
 from s3crypt.operations import get as sync_get
 from s3crypt.operations import guard
 from s3crypt.operations import instruction as sync_instruction
@@ -33,6 +33,7 @@ def register(
     handlers: list[tuple[str, str, Any]] = [
         ("provide-client-params", "PutObject", partial(sync_put.check_parameters, config)),
         ("before-call", "PutObject", partial(put.encrypt_body, config, keyring)),
+        ("before-call", "PutObject", sent.send_async),
         ("after-call", "PutObject", partial(put.write_instruction_file, resources)),
         ("provide-client-params", "GetObject", partial(sync_get.check_parameters, config)),
         ("after-call", "GetObject", partial(get.decrypt_body, config, keyring, resources)),
@@ -41,6 +42,7 @@ def register(
         ("after-call", "CreateMultipartUpload", partial(sync_multipart.open_upload, uploads)),
         ("provide-client-params", "UploadPart", sync_multipart.check_part),
         ("before-call", "UploadPart", partial(sync_multipart.encrypt_part, uploads)),
+        ("before-call", "UploadPart", sent.send_async),
         ("provide-client-params", "UploadPartCopy", partial(sync_multipart.refuse_copied_part, uploads)),
         ("provide-client-params", "CompleteMultipartUpload", partial(multipart.check_completion, resources, uploads)),
         ("after-call", "CompleteMultipartUpload", ending),

@@ -1,7 +1,9 @@
-"""Reading aiobotocore bodies whole: aiohttp's ``read(n)`` returns what has arrived, which may be less than n."""
+"""Reading and closing aiobotocore bodies of either HTTP backend (aiohttp, httpx)."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Any
 
 
@@ -12,3 +14,16 @@ async def read_up_to(body: Any, size: int) -> bytes:
         parts.append(data)
         size -= len(data)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+_closing: set[asyncio.Future[Any]] = set()
+"""Closes under way, kept so they are not collected before they finish."""
+
+
+def close_soon(body: Any) -> None:
+    """Close an aiobotocore body from sync code on the loop: aiohttp's ``close`` is sync, httpx's a coroutine."""
+    closing = body.close()
+    if inspect.isawaitable(closing):
+        future = asyncio.ensure_future(closing)
+        _closing.add(future)
+        future.add_done_callback(_closing.discard)

@@ -165,3 +165,23 @@ async def test_a_large_authenticated_read_spools_without_stalling_the_loop(
         await ticking
     assert body[10:] == rest
     assert max(stalls) < 0.25  # the spooling and decryption of 40 MiB ran off the loop
+
+
+@pytest.mark.parametrize("size", [17, BIG])
+async def test_the_httpx_backend(
+    connection: dict[str, Any], kms_endpoint: str, http_key: str, bucket: str, size: int
+) -> None:
+    pytest.importorskip("httpx2")
+    from aiobotocore.config import AioConfig
+    from aiobotocore.httpxsession import HttpxSession
+
+    body = os.urandom(size)
+    config = AioConfig(http_session_cls=HttpxSession)
+    async with s3crypt.aio.create_client("s3", kms_key_id=http_key, config=config, **connection) as s3:
+        await s3.put_object(Bucket=bucket, Key="k", Body=body)
+        upload_id = (await s3.create_multipart_upload(Bucket=bucket, Key="mp"))["UploadId"]
+        part = await s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=body)
+        parts = {"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]}
+        await s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id, MultipartUpload=parts)
+        for key in ("k", "mp"):
+            assert await (await s3.get_object(Bucket=bucket, Key=key))["Body"].read() == body

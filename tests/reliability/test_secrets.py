@@ -71,7 +71,7 @@ def rsa_secret_forms() -> Iterator[str]:
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> KeyRecorder:
     recorder = KeyRecorder()
-    for module in ("s3crypt.operations.get", "s3crypt.operations.put"):  # every module that imports content_cipher
+    for module in ("s3crypt.core.get", "s3crypt.core.put"):  # every module that imports content_cipher
         monkeypatch.setattr(f"{module}.content_cipher", recorder.wrap(content.content_cipher))
     return recorder
 
