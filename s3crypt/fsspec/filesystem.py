@@ -7,6 +7,7 @@ protocol through its ``fsspec.specs`` entry point.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator, Mapping
@@ -126,14 +127,35 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
     call_s3 = sync_wrapper(_call_s3)
 
     async def _iterdir(self, bucket: str, **kwargs: Any) -> AsyncIterator[dict[str, Any]]:
-        """Listing entries with plaintext sizes (GCM: the stored size less the 16-byte tag), without
-        instruction files."""
+        """Listing entries with plaintext sizes, without instruction files. An encrypted (GCM) object is its
+        stored size less the 16-byte tag; with ``allow_plaintext`` an object may be either, so each is asked
+        (HEAD, a few at a time)."""
+        batch: list[dict[str, Any]] = []
         async for entry in super()._iterdir(bucket, **kwargs):
-            if entry["type"] == "file":
-                if entry["name"].endswith(DEFAULT_SUFFIX):
-                    continue
+            if entry["type"] != "file":
+                yield entry
+            elif entry["name"].endswith(DEFAULT_SUFFIX):
+                continue
+            elif not self.allow_plaintext:
                 entry["size"] = max(0, entry["Size"] - GCM_TAG_LENGTH)
-            yield entry
+                yield entry
+            else:
+                batch.append(entry)
+                if len(batch) >= self.max_concurrency:
+                    for sized in await self._sized(bucket, batch):
+                        yield sized
+                    batch = []
+        for sized in await self._sized(bucket, batch):
+            yield sized
+
+    async def _sized(self, bucket: str, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async def size(entry: dict[str, Any]) -> dict[str, Any]:
+            key = entry["Key"].split("/", 1)[1]
+            head = await self._call_s3("head_object", Bucket=bucket, Key=key, **version_id_kw(entry.get("VersionId")))
+            info = await self._file_info(bucket, key, head)
+            return {**entry, "size": info["size"], "encrypted": info["encrypted"]}
+
+        return list(await asyncio.gather(*map(size, entries)))
 
     async def _info(
         self, path: str, bucket: Any = None, key: Any = None, refresh: bool = False, version_id: Any = None

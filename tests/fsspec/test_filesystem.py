@@ -101,6 +101,11 @@ def test_a_plaintext_object_is_refused_unless_allowed(
         fs.open(f"{bucket}/plain")
     mixed = EncryptedS3FileSystem(**storage_options, allow_plaintext=True, skip_instance_cache=True)
     assert mixed.cat(f"{bucket}/plain") == b"hello"
+    mixed.pipe(f"{bucket}/sealed", b"x" * 20)
+    assert {entry["name"]: entry["size"] for entry in mixed.ls(bucket, detail=True)} == {
+        f"{bucket}/plain": 5,
+        f"{bucket}/sealed": 20,
+    }
 
 
 @pytest.mark.parametrize("size", [10, 5 * 1024 * 1024, 12 * 1024 * 1024 + 1])
