@@ -14,19 +14,18 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import s3fs
-from aiobotocore.session import AioSession
 from fsspec.asyn import sync_wrapper
 from fsspec.spec import make_instance
 from s3fs.core import version_id_kw
 
-import s3crypt.aio
 from s3crypt.crypto.suites import GCM_TAG_LENGTH
 from s3crypt.errors import ConfigurationError, NotEncryptedError
 from s3crypt.format.context import validate_user_context
 from s3crypt.format.instruction import DEFAULT_SUFFIX
 from s3crypt.fsspec import options, reads
 from s3crypt.fsspec.files import DecryptedFile, EncryptedWriteFile
-from s3crypt.fsspec.transfers import upload_stream
+from s3crypt.fsspec.session import EncryptingSession, Tokenized
+from s3crypt.fsspec.transfers import BytesSource, upload_stream
 from s3crypt.fsspec.verified import VerifiedObject, VerifiedObjects
 
 S3CRYPT_PARAMETERS = {
@@ -42,34 +41,7 @@ READ_CACHE_SIZE = 256 * 1024 * 1024
 ``decrypt_memory_limit`` each, the rest ciphertext on disk)."""
 
 
-class _Tokenized(type(s3fs.S3FileSystem)):  # type: ignore[misc]
-    """fsspec's instance cache, keyed on a secret-free identity of the keyring (see :mod:`.options`); options
-    arriving from another process are rebuilt first."""
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        kwargs = options.received(kwargs)
-        if "keyring" in kwargs:
-            kwargs[options.IDENTITY] = options.keyring_identity(kwargs["keyring"])
-        return super().__call__(*args, **kwargs)
-
-
-class _EncryptingSession:
-    """The aiobotocore session s3fs is given: its S3 clients are s3crypt's encrypting clients."""
-
-    def __init__(self, encryption: dict[str, Any], session_kwargs: dict[str, Any]) -> None:
-        self._session = s3crypt.aio.Session(AioSession(**session_kwargs))
-        self._encryption = encryption
-
-    def create_client(self, service_name: str, **kwargs: Any) -> Any:
-        if service_name != "s3":
-            return self._session.aiobotocore_session.create_client(service_name, **kwargs)
-        return self._session.create_client("s3", **self._encryption, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session.aiobotocore_session, name)
-
-
-class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: ignore[misc]
+class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=Tokenized):  # type: ignore[misc]
     """``s3fs.S3FileSystem`` over s3crypt's encrypting client. Takes s3fs's options and the encryption options
     of :func:`s3crypt.client` (exactly one of ``keyring`` and ``kms_key_id``, ``algorithm_suite``,
     ``instruction_file``, ``data_key_cache``, ``enable_ranged_get``, ...), plus:
@@ -105,7 +77,7 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
         self._verified_objects = VerifiedObjects(read_cache_size)
         client_options = {"keyring": keyring, "kms_key_id": kms_key_id, **encryption}
         session_kwargs = {name: kwargs.pop(name) for name in ("profile",) if name in kwargs}
-        super().__init__(*args, session=_EncryptingSession(client_options, session_kwargs), **kwargs)
+        super().__init__(*args, session=EncryptingSession(client_options, session_kwargs), **kwargs)
 
     def __reduce__(self) -> Any:
         """Pickled (for dask workers) with portable options: see :func:`s3crypt.fsspec.options.portable`."""
@@ -266,7 +238,7 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
     ) -> Any:
         bucket, key, _ = self.split_path(path)
         kwargs.pop("max_concurrency", None)  # parts go one after another: each continues one GCM message
-        result = await upload_stream(self, bucket, key, _Bytes(data), len(data), chunksize, kwargs, mode=mode)
+        result = await upload_stream(self, bucket, key, BytesSource(data), len(data), chunksize, kwargs, mode=mode)
         self.invalidate_cache(path)
         return result
 
@@ -311,16 +283,3 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=_Tokenized):  # type: i
 def _version(details: dict[str, Any]) -> dict[str, str]:
     """The version of an object an info found: its VersionId, or else its ETag (a changed object fails)."""
     return {"VersionId": details["VersionId"]} if details.get("VersionId") else {"IfMatch": details["ETag"]}
-
-
-class _Bytes:
-    """``bytes`` read as a file, without a copy."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view = memoryview(data)
-        self._at = 0
-
-    def read(self, size: int) -> bytes:
-        chunk = self._view[self._at : self._at + size]
-        self._at += len(chunk)
-        return bytes(chunk)

@@ -73,3 +73,16 @@ async def upload(
 
 def _encryption(fs: EncryptedS3FileSystem) -> dict[str, Any]:
     return {"EncryptionContext": fs.encryption_context} if fs.encryption_context else {}
+
+
+class BytesSource:
+    """``bytes`` read as a file, without a copy."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._at = 0
+
+    def read(self, size: int) -> bytes:
+        chunk = self._view[self._at : self._at + size]
+        self._at += len(chunk)
+        return bytes(chunk)
