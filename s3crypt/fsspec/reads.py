@@ -8,6 +8,7 @@ which has no tag, is read through the client itself, which decrypts it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,11 +103,20 @@ async def _decrypted_copy(
 
 
 async def _fill(verified: VerifiedObject, body: Any) -> None:
+    """Feed ``verified`` the whole body: each chunk's crypto and spooling in a worker thread while the next
+    chunk arrives, so the event loop (s3fs's, shared by every file of the filesystem) keeps serving."""
+    feeding: asyncio.Future[None] | None = None
     try:
         while chunk := await body.read(CHUNK_SIZE):
-            verified.feed(chunk)
+            if feeding is not None:
+                await feeding
+            feeding = asyncio.ensure_future(asyncio.to_thread(verified.feed, chunk))
+        if feeding is not None:
+            await feeding
         verified.finish()
     except BaseException:
+        if feeding is not None:
+            await asyncio.gather(feeding, return_exceptions=True)  # the thread stops using the spool first
         verified.close()
         raise
 
