@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -117,6 +118,8 @@ class _PortableRsa:
 def received(options: dict[str, Any]) -> dict[str, Any]:
     """Encryption options as given, or as they arrived from another process (see :func:`portable`)."""
     arrived = dict(options)
+    if isinstance(arrived.get("data_key_cache"), Mapping):  # the limits, as dask can hash them: {"max_age_seconds": 60}
+        arrived["data_key_cache"] = DataKeyCache(**arrived["data_key_cache"])
     for name in UNTOKENIZED:
         if isinstance(arrived.get(name), (CacheLimits, _PortableRsa)):
             arrived[name] = arrived[name].build()

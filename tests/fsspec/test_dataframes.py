@@ -11,6 +11,7 @@ import pytest
 from s3_encryption import S3EncryptionClient, S3EncryptionClientConfig
 from s3_encryption.materials.kms_keyring import KmsKeyring as PeerKmsKeyring
 
+import s3crypt
 from s3crypt.fsspec import EncryptedS3FileSystem
 from s3crypt.testing import assert_encrypted
 
@@ -87,14 +88,20 @@ def test_dask_reads_and_writes_a_partitioned_dataset_on_a_local_cluster(
     dd = pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("dask.distributed")
     df = frame(3000)
+    options = {**storage_options, "encryption_context": {"dataset": "dask"}}
+    # dask hashes storage_options: a data-key cache goes as its limits; each worker builds its own cache
+    written_options = {**options, "data_key_cache": {"max_age_seconds": 60}}
+    # or a filesystem, which dask hashes by fsspec's token and pickles with portable options
+    fs = EncryptedS3FileSystem(**options, data_key_cache=s3crypt.DataKeyCache(max_age_seconds=60))
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         distributed.Client(cluster),
     ):
         written = dd.from_pandas(df, npartitions=4)
-        written.to_parquet(f"s3crypt://{bucket}/dask", storage_options=storage_options, partition_on=["part"])
-        read = dd.read_parquet(f"s3crypt://{bucket}/dask", storage_options=storage_options).compute()
+        written.to_parquet(f"s3crypt://{bucket}/dask", storage_options=written_options, partition_on=["part"])
+        read = dd.read_parquet(f"{bucket}/dask", filesystem=fs).compute()
     assert sorted(read["id"].tolist()) == list(range(3000))
     keys = [entry["Key"] for entry in http_s3c.list_objects_v2(Bucket=bucket, Prefix="dask/")["Contents"]]
     parquet = next(key for key in keys if key.endswith(".parquet"))
-    assert http_s3c.get_object(Bucket=bucket, Key=parquet)["Body"].read().startswith(b"PAR1")
+    body = http_s3c.get_object(Bucket=bucket, Key=parquet, EncryptionContext={"dataset": "dask"})["Body"]
+    assert body.read().startswith(b"PAR1")
