@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives import serialization
 
 from s3crypt._client import split_options
 from s3crypt.config import EncryptionConfig
-from s3crypt.errors import ConfigurationError
 from s3crypt.keyrings.base import Keyring
 from s3crypt.keyrings.cache import DataKeyCache
 from s3crypt.keyrings.kms_base import BaseKmsKeyring
@@ -42,9 +41,6 @@ def keyring_identity(keyring: Any) -> str:
 
 def encryption_config(keyring: Keyring | None, kms_key_id: str | None, options: dict[str, Any]) -> EncryptionConfig:
     """The validated encryption options (raises :class:`s3crypt.ConfigurationError` when they are wrong)."""
-    unknown = sorted(options.keys() - ENCRYPTION_OPTIONS)
-    if unknown:
-        raise ConfigurationError(f"unknown encryption options {unknown}")
     config, _ = split_options("s3", keyring, kms_key_id, options)
     return config
 

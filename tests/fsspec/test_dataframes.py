@@ -4,6 +4,7 @@ that s3crypt.client and the official AWS client decrypt, and read them back."""
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 import boto3
@@ -53,6 +54,24 @@ def test_pandas_parquet_round_trip_is_ciphertext_the_clients_open(
     assert ours == theirs
     pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(ours)), df)
     assert_encrypted(http_plain, bucket, "t.parquet", ours)
+
+
+@pytest.mark.parametrize("size", [10 * 1024 * 1024, 12 * 1024 * 1024 + 1])
+def test_the_official_client_opens_what_a_file_wrote_in_parts(
+    fs: EncryptedS3FileSystem,
+    bucket: str,
+    connection: dict[str, Any],
+    http_kms: Any,
+    http_key: str,
+    http_plain: Any,
+    size: int,
+) -> None:
+    data = os.urandom(size)  # 10 MiB: two full blocks, then the tag in a part of its own
+    with fs.open(f"{bucket}/parts", "wb", block_size=5 * 1024 * 1024) as f:
+        for start in range(0, size, 1024 * 1024):
+            f.write(data[start : start + 1024 * 1024])
+    assert peer(connection, http_kms, http_key).get_object(Bucket=bucket, Key="parts")["Body"].read() == data
+    assert http_plain.head_object(Bucket=bucket, Key="parts")["ETag"].endswith('-3"')
 
 
 def test_pandas_csv_round_trip(storage_options: dict[str, Any], bucket: str, http_s3c: Any) -> None:
