@@ -87,6 +87,42 @@ class BlockingBody:
         self.close()
 
 
+class AsyncSource:
+    """A sync, unseekable view for a worker thread of an async source read on the loop: an object whose ``read``
+    is a coroutine (such as an ``aiofiles`` file), or an async iterable of bytes."""
+
+    def __init__(self, source: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._read_async = source.read if is_async_reader(source) else None
+        self._chunks = None if self._read_async is not None else aiter(source)
+        self._pending = b""
+
+    def read(self, size: int = -1, /) -> bytes:
+        return on_loop(self._loop, self._read(size))
+
+    async def _read(self, size: int) -> bytes:
+        if self._read_async is not None:
+            data: bytes = await self._read_async(size)
+            return data
+        assert self._chunks is not None
+        while size < 0 or len(self._pending) < size:
+            chunk = await anext(self._chunks, b"")
+            if not chunk:
+                break
+            self._pending += chunk
+        data, self._pending = (self._pending, b"") if size < 0 else (self._pending[:size], self._pending[size:])
+        return data
+
+
+def is_async_reader(source: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(source, "read", None))
+
+
+def is_async_source(source: Any) -> bool:
+    """Whether ``source`` is read by awaiting: an async ``read``, or async iteration."""
+    return is_async_reader(source) or hasattr(source, "__aiter__")
+
+
 class BlockingKeyring(Keyring):
     """The asyncio client's keyring (its metering and cache included), called from a worker thread."""
 

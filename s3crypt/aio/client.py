@@ -3,15 +3,16 @@ events are wired to the same decisions as the sync client's."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from boto3.s3.transfer import TransferConfig
 
 from s3crypt._client import EncryptionClient
 from s3crypt.aio import handlers
-from s3crypt.aio.blocking import in_thread, views
+from s3crypt.aio.blocking import AsyncSource, in_thread, is_async_source, views
 from s3crypt.aio.keyring import AsyncKeyring
 from s3crypt.aio.resources import Resources
 from s3crypt.core.uploads import Uploads
@@ -58,15 +59,18 @@ class AioEncryptionClient(EncryptionClient):
 
     async def upload_fileobj(  # type: ignore[override]
         self,
-        Fileobj: IO[bytes],
+        Fileobj: IO[bytes] | AsyncIterable[bytes] | Any,
         Bucket: str,
         Key: str,
         ExtraArgs: dict[str, Any] | None = None,
         Callback: Callback = None,
         Config: TransferConfig | None = None,
     ) -> None:
-        """Encrypt and upload a readable (sync) stream of any length (it need not seek)."""
-        await self._s3crypt_transfer(lambda t: t.upload_fileobj(Fileobj, Bucket, Key, ExtraArgs, Callback, Config))
+        """Encrypt and upload a stream of any length (it need not seek): a sync file object, an object with an
+        async ``read`` (such as an ``aiofiles`` file), or an async iterable of bytes. An async source is read
+        once, in order, a part at a time."""
+        source: Any = AsyncSource(Fileobj, asyncio.get_running_loop()) if is_async_source(Fileobj) else Fileobj
+        await self._s3crypt_transfer(lambda t: t.upload_fileobj(source, Bucket, Key, ExtraArgs, Callback, Config))
 
     async def download_file(  # type: ignore[override]
         self,

@@ -108,3 +108,22 @@ class _Reader:
         size = len(self._data) if size < 0 else size
         chunk, self._data = self._data[:size], self._data[size:]
         return bytes(chunk)
+
+
+async def test_upload_fileobj_takes_async_sources(aio_s3c: Any, bucket: str) -> None:
+    body = os.urandom(12 * MIB + 5)
+
+    async def chunks() -> Any:
+        for start in range(0, len(body), 300_000):
+            yield body[start : start + 300_000]
+
+    class AsyncFile:
+        def __init__(self) -> None:
+            self._reader = _Reader(body)
+
+        async def read(self, size: int = -1) -> bytes:
+            return self._reader.read(size)
+
+    for key, source in (("iterated", chunks()), ("read", AsyncFile())):
+        await aio_s3c.upload_fileobj(source, bucket, key, Config=PARTS)
+        assert await (await aio_s3c.get_object(Bucket=bucket, Key=key))["Body"].read() == body
