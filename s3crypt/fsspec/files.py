@@ -51,15 +51,19 @@ class EncryptedWriteFile(S3File):  # type: ignore[misc]
     def _upload_chunk(self, final: bool = False) -> bool:
         one_shot = self.autocommit and not self.append_block and final and self.tell() < self.blocksize
         sent = 0
-        if not one_shot:
-            data = self.buffer.getvalue()
-            if data:  # none at the end: completing the upload sends a part holding only the tag
-                self._send_part(data, last=final)
-            sent = len(data)
-            self.buffer = io.BytesIO()
-        if self.autocommit and final:
-            self.commit()
-        else:
+        try:
+            if not one_shot:
+                data = self.buffer.getvalue()
+                if data:  # none at the end: completing the upload sends a part holding only the tag
+                    self._send_part(data, last=final)
+                sent = len(data)
+                self.buffer = io.BytesIO()
+            if self.autocommit and final:
+                self.commit()
+        except BaseException:
+            self._abort_mpu()  # a failed part or completion leaves no upload behind
+            raise
+        if not final:
             self.offset += sent
         return False
 

@@ -8,9 +8,10 @@ protocol through its ``fsspec.specs`` entry point.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import s3fs
@@ -173,7 +174,7 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=Tokenized):  # type: ig
             raise NotImplementedError("s3crypt:// cannot append to an encrypted object")
         if "r" not in mode:
             file = super()._open(path, mode, block_size=block_size, **kwargs)
-            file.__class__ = EncryptedWriteFile
+            file.__class__ = EncryptedWriteFile  # s3fs builds its S3File itself; ours only overrides methods
             return file
         details = self.info(path, version_id=kwargs.get("version_id"))
         return DecryptedFile(self, self._strip_protocol(path), block_size or self.default_block_size, details)
@@ -222,12 +223,19 @@ class EncryptedS3FileSystem(s3fs.S3FileSystem, metaclass=Tokenized):  # type: ig
             return
         details = await self._info(rpath, version_id=version_id)
         size = details["size"]
+        read: Callable[[int, int], Awaitable[bytes]] = functools.partial(self._range, rpath, details)
+        if details.get("encrypted", True) and not self.encryption_config.enable_ranged_get:
+            verified = await self._verified(rpath, details)  # held here, whatever other downloads evict
+
+            async def read(start: int, end: int) -> bytes:
+                return await asyncio.to_thread(verified.read, start, end)
+
         directory = os.path.dirname(os.path.abspath(lpath))
         descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".s3crypt-")
         try:
             with os.fdopen(descriptor, "wb") as out:
                 for start in range(0, size, _GET_CHUNK):
-                    out.write(await self._range(rpath, details, start, min(size, start + _GET_CHUNK)))
+                    await asyncio.to_thread(out.write, await read(start, min(size, start + _GET_CHUNK)))
             os.replace(temporary, lpath)
         except BaseException:
             os.unlink(temporary)

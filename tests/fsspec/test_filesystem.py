@@ -133,6 +133,22 @@ def test_an_exception_in_the_with_block_aborts(fs: EncryptedS3FileSystem, http_p
     assert not http_plain.list_multipart_uploads(Bucket=bucket).get("Uploads")
 
 
+def test_a_failed_part_at_close_aborts(fs: EncryptedS3FileSystem, http_plain: Any, bucket: str) -> None:
+    def fail_the_last_part(params: dict[str, Any], **_: Any) -> None:
+        if params["query_string"]["partNumber"] == 2:
+            raise ConnectionError("link down")
+
+    sync(fs.loop, fs.set_session)
+    fs.s3.meta.events.register("before-call.s3.UploadPart", fail_the_last_part)
+    f = fs.open(f"{bucket}/w", "wb", block_size=5 * 1024 * 1024)
+    f.write(os.urandom(6 * 1024 * 1024))  # part 1, sent
+    f.write(b"tail")  # part 2, sent by close
+    with pytest.raises(ConnectionError):
+        f.close()
+    assert not http_plain.list_multipart_uploads(Bucket=bucket).get("Uploads")
+    assert not fs.exists(f"{bucket}/w")
+
+
 def test_put_get_and_rm(fs: EncryptedS3FileSystem, http_s3c: Any, http_plain: Any, bucket: str, tmp_path: Any) -> None:
     source = tmp_path / "in"
     data = os.urandom(11 * 1024 * 1024)
