@@ -9,11 +9,12 @@ from typing import Any
 
 import boto3
 import pytest
+from fsspec.asyn import sync
 from s3_encryption import S3EncryptionClient, S3EncryptionClientConfig
 from s3_encryption.materials.kms_keyring import KmsKeyring as PeerKmsKeyring
 
 import s3crypt
-from s3crypt.fsspec import EncryptedS3FileSystem
+from s3crypt.fsspec import EncryptedS3FileSystem, reads
 from s3crypt.testing import assert_encrypted
 
 pd = pytest.importorskip("pandas")
@@ -72,6 +73,16 @@ def test_the_official_client_opens_what_a_file_wrote_in_parts(
             f.write(data[start : start + 1024 * 1024])
     assert peer(connection, http_kms, http_key).get_object(Bucket=bucket, Key="parts")["Body"].read() == data
     assert http_plain.head_object(Bucket=bucket, Key="parts")["ETag"].endswith('-3"')
+
+
+def test_a_parquet_read_fetches_the_object_once(fs: EncryptedS3FileSystem, bucket: str) -> None:
+    frame().to_parquet(f"{bucket}/once.parquet", filesystem=fs)
+    gets: list[int] = []
+    unhooked = sync(fs.loop, reads.Parts.of(fs.s3).resources.unhooked)
+    unhooked.meta.events.register("before-call.s3.GetObject", lambda **_: gets.append(1))
+    pd.read_parquet(f"{bucket}/once.parquet", filesystem=fs)  # footer first, then the columns, in 2-3 opens
+    pd.read_parquet(f"{bucket}/once.parquet", filesystem=fs, columns=["id"])
+    assert len(gets) == 1
 
 
 def test_pandas_csv_round_trip(storage_options: dict[str, Any], bucket: str, http_s3c: Any) -> None:
