@@ -10,6 +10,7 @@ code drives the asyncio client unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import threading
 from collections.abc import Iterator
@@ -98,25 +99,33 @@ class BlockingBody:
 
 @contextmanager
 def asyncio_client(**options: Any) -> Iterator[Blocking]:
-    """An asyncio s3crypt client with ``options``, on a moto server sharing this process's mocked AWS."""
-    from moto.server import ThreadedMotoServer
-
+    """An asyncio s3crypt client with ``options``; without an ``endpoint_url``, on a moto server sharing this
+    process's mocked AWS."""
     import s3crypt.aio
+
+    with contextlib.ExitStack() as stack:
+        if "endpoint_url" not in options:
+            options = {"endpoint_url": stack.enter_context(_shared_moto_server()), **TEST_CREDENTIALS, **options}
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, daemon=True)
+        thread.start()
+        stack.callback(loop.close)
+        stack.callback(thread.join)
+        stack.callback(loop.call_soon_threadsafe, loop.stop)
+        context = s3crypt.aio.Session().create_client("s3", **{"region_name": TEST_REGION, **options})
+        client = asyncio.run_coroutine_threadsafe(context.__aenter__(), loop).result()
+        yield Blocking(client, loop)
+        asyncio.run_coroutine_threadsafe(context.__aexit__(None, None, None), loop).result()
+
+
+@contextmanager
+def _shared_moto_server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    connection = {"endpoint_url": f"http://{host}:{port}", **TEST_CREDENTIALS}
-    context = s3crypt.aio.Session().create_client("s3", **{"region_name": TEST_REGION, **connection, **options})
     try:
-        client = asyncio.run_coroutine_threadsafe(context.__aenter__(), loop).result()
-        yield Blocking(client, loop)
-        asyncio.run_coroutine_threadsafe(context.__aexit__(None, None, None), loop).result()
+        yield f"http://{host}:{port}"
     finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
         server.stop()

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from s3crypt.aio.reads import close_soon
+from s3crypt.aio.reads import close_soon, read
 from s3crypt.crypto.suites import AlgorithmSuite
 from s3crypt.errors import ConfigurationError
 from s3crypt.format.metadata import EncryptedDataKey
@@ -74,8 +74,7 @@ class BlockingBody:
         self._loop = loop
 
     def read(self, amt: int | None = None) -> bytes:
-        data: bytes = on_loop(self._loop, self._body.read(amt))
-        return data
+        return on_loop(self._loop, read(self._body, amt))
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(close_soon, self._body)

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiobotocore.response import AioStreamingBodyBase
 
-from s3crypt.aio.reads import close_soon, read_up_to
+from s3crypt.aio.reads import close_soon, read, read_up_to
 from s3crypt.crypto.streams import CHUNK_SIZE
 
 INLINE_LIMIT = CHUNK_SIZE
@@ -43,7 +43,7 @@ class LoopSource:
         """Up to ``size`` bytes, ``b""`` only at the end. aiohttp's reads return what has arrived, often a few KiB:
         gathering whole chunks on the loop makes one thread hop per chunk, not one per network read."""
         if size < 0:
-            rest = b"".join([bytes(self._buffer), self._fetched(), self._on_loop(self._body.read())])
+            rest = b"".join([bytes(self._buffer), self._fetched(), self._on_loop(read(self._body))])
             self._buffer = memoryview(b"")
             return rest
         if not self._buffer:
