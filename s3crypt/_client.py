@@ -200,7 +200,7 @@ class Session:
         The other encryption options are the fields of :class:`EncryptionConfig` (``algorithm_suite``,
         ``commitment_policy``, ...); every other keyword argument goes to ``boto3.client``.
         """
-        config, boto3_kwargs = _split_options(service_name, keyring, kms_key_id, kwargs)
+        config, boto3_kwargs = split_options(service_name, keyring, kms_key_id, kwargs)
         with _creating_encrypted_client():
             client = self.boto3_session.client(service_name, **boto3_kwargs)  # type: ignore[call-overload]
         self._attach(client, config, boto3_kwargs)
@@ -213,7 +213,7 @@ class Session:
 
         Takes the same options as :meth:`client`.
         """
-        config, boto3_kwargs = _split_options(service_name, keyring, kms_key_id, kwargs)
+        config, boto3_kwargs = split_options(service_name, keyring, kms_key_id, kwargs)
         with _creating_encrypted_client():
             resource = self.boto3_session.resource(service_name, **boto3_kwargs)  # type: ignore[call-overload]
         self._attach(resource.meta.client, config, boto3_kwargs)
@@ -252,7 +252,7 @@ class Session:
 _OPTION_NAMES = frozenset(field.name for field in dataclasses.fields(EncryptionConfig)) - {"keyring"}
 
 
-def _split_options(
+def split_options(
     service_name: str, keyring: Keyring | None, kms_key_id: str | None, kwargs: dict[str, Any]
 ) -> tuple[EncryptionConfig, dict[str, Any]]:
     """The encryption options in ``kwargs`` as a validated config, and the rest for boto3."""

@@ -12,6 +12,10 @@ starts with ``s3crypt_``, and nothing happens unless a test asks for one:
 - ``s3crypt_client``: an s3crypt S3 client writing V3, with a :class:`~s3crypt.KmsKeyring` of that key.
 - ``s3crypt_raw_client``: a plain ``boto3`` S3 client, to look at the bytes and metadata S3 stores.
 - ``s3crypt_assert_encrypted``: :func:`s3crypt.testing.assert_encrypted`.
+- ``s3crypt_aio_client``: the asyncio counterpart of ``s3crypt_client`` (needs ``s3crypt[aio]``), to enter in
+  the test: ``async with s3crypt_aio_client as s3:``. aiobotocore cannot reach the in-process mock, so it talks
+  to a moto server in the test's process that shares the mock's state (``s3crypt_moto_endpoint``): the raw
+  client, the bucket and the key are the same.
 
 pytest and moto are imported here, never by :mod:`s3crypt.testing`; moto only when a test uses the fixtures.
 """
@@ -105,6 +109,34 @@ def s3crypt_client(s3crypt_kms_client: KMSClient, s3crypt_kms_key: str, s3crypt_
     import s3crypt
 
     return s3crypt.client("s3", keyring=s3crypt.KmsKeyring(s3crypt_kms_key, kms_client=s3crypt_kms_client))
+
+
+@pytest.fixture
+def s3crypt_moto_endpoint(s3crypt_aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of a moto server in this process sharing the mocked AWS (for clients that cannot be mocked
+    in-process, such as aiobotocore's); KMS clients s3crypt creates are pointed at it."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", url)
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3crypt_aio_client(s3crypt_moto_endpoint: str, s3crypt_kms_key: str, s3crypt_bucket: str) -> Any:
+    """An un-entered asyncio s3crypt client of the mocked AWS, writing V3 with a ``KmsKeyring`` of
+    ``s3crypt_kms_key``; ``async with s3crypt_aio_client as s3:`` in the test."""
+    try:
+        import s3crypt.aio
+    except ImportError:
+        pytest.fail('s3crypt_aio_client needs aiobotocore: pip install "s3crypt[aio]"', pytrace=False)
+    return s3crypt.aio.create_client("s3", kms_key_id=s3crypt_kms_key, endpoint_url=s3crypt_moto_endpoint)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ integration tests (``--s3-target``, tests/targets.py: moto_server by default), w
 from __future__ import annotations
 
 import collections
+import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -16,6 +17,7 @@ from moto import mock_aws
 import s3crypt
 from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION, moto_server
 from tests import targets
+from tests.front_ends import FRONT_ENDS, asyncio_client
 
 BUCKET = "s3crypt-test-bucket"
 V2_OPTIONS: dict[str, Any] = {
@@ -74,16 +76,45 @@ def keyring(kms: Any, kms_key: str) -> s3crypt.KmsKeyring:
     return s3crypt.KmsKeyring(kms_key, kms_client=kms)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of a module marked ``front_ends`` on the sync and the asyncio client."""
+    if metafunc.definition.get_closest_marker("front_ends") and "front_end" in metafunc.fixturenames:
+        sync_only = metafunc.definition.get_closest_marker("sync_only")
+        metafunc.parametrize("front_end", FRONT_ENDS[:1] if sync_only else FRONT_ENDS, indirect=True)
+
+
 @pytest.fixture
-def s3c(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
+def front_end(request: pytest.FixtureRequest) -> str:
+    """Which client ``s3c`` and ``s3c_v2`` are: the sync one, unless the module is marked ``front_ends``."""
+    return getattr(request, "param", "sync")
+
+
+def _client(front_end: str, **options: Any) -> Iterator[Any]:
+    if front_end == "sync":
+        yield s3crypt.client("s3", region_name=TEST_REGION, **options)
+        return
+    pytest.importorskip("aiobotocore")
+    with asyncio_client(**options) as client:
+        yield client
+
+
+@pytest.fixture
+def make_client(aws: None, front_end: str) -> Iterator[Callable[..., Any]]:
+    """Makes s3crypt clients of the test's front end with the given options (closed after the test)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda **options: stack.enter_context(contextlib.contextmanager(_client)(front_end, **options))
+
+
+@pytest.fixture
+def s3c(plain_s3: Any, keyring: s3crypt.KmsKeyring, front_end: str) -> Iterator[Any]:
     """An s3crypt client writing V3 (the default)."""
-    return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION)
+    yield from _client(front_end, keyring=keyring)
 
 
 @pytest.fixture
-def s3c_v2(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
+def s3c_v2(plain_s3: Any, keyring: s3crypt.KmsKeyring, front_end: str) -> Iterator[Any]:
     """An s3crypt client writing V2."""
-    return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **V2_OPTIONS)
+    yield from _client(front_end, keyring=keyring, **V2_OPTIONS)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

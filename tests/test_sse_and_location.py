@@ -19,6 +19,8 @@ from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import send_parts_and_complete
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
 SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)}
@@ -68,9 +70,9 @@ def sent_headers(s3c: Any) -> list[tuple[str, dict[str, str]]]:
 
 
 def test_sse_c_is_sent_again_on_every_read_and_copy(
-    s3c: Any, keyring: s3crypt.KmsKeyring, sent_headers: list[Any], tmp_path: Path
+    s3c: Any, keyring: s3crypt.KmsKeyring, sent_headers: list[Any], tmp_path: Path, make_client: Any
 ) -> None:
-    ranged = s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, enable_ranged_get=True)
+    ranged = make_client(keyring=keyring, enable_ranged_get=True)
     source = tmp_path / "f"
     source.write_bytes(os.urandom(11 * MIB))
     s3c.upload_file(str(source), BUCKET, "k", ExtraArgs=SSE_C, Config=PARTS)
@@ -107,8 +109,8 @@ def test_sse_c_is_sent_again_on_every_read_and_copy(
 
 
 @pytest.fixture
-def bound(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
-    return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, bind_object_location=True)
+def bound(plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any) -> Any:
+    return make_client(keyring=keyring, bind_object_location=True)
 
 
 def test_bound_objects_carry_their_location(bound: Any, plain_s3: Any) -> None:

@@ -146,7 +146,32 @@ def test_every_fixture_name_is_prefixed(pytester: pytest.Pytester) -> None:
         "s3crypt_client",
         "s3crypt_raw_client",
         "s3crypt_assert_encrypted",
+        "s3crypt_moto_endpoint",
+        "s3crypt_aio_client",
     }
+
+
+AIO_USER_TESTS = """
+    import asyncio
+
+
+    def test_async_round_trip(s3crypt_aio_client, s3crypt_bucket, s3crypt_raw_client, s3crypt_assert_encrypted):
+        async def run():
+            async with s3crypt_aio_client as s3:
+                await s3.put_object(Bucket=s3crypt_bucket, Key="k", Body=b"secret", EncryptionContext={"t": "1"})
+                got = await s3.get_object(Bucket=s3crypt_bucket, Key="k", EncryptionContext={"t": "1"})
+                assert await got["Body"].read() == b"secret"
+
+        asyncio.run(run())
+        s3crypt_assert_encrypted(s3crypt_raw_client, s3crypt_bucket, "k", b"secret")
+"""
+
+
+@pytest.mark.usefixtures("machine_environment")
+def test_the_asyncio_client_fixture_shares_the_mock(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_aio_app=textwrap.dedent(AIO_USER_TESTS))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_s3crypt_testing_needs_neither_pytest_nor_moto() -> None:

@@ -16,6 +16,8 @@ from s3crypt._operations.unhooked import unhooked
 from tests.conftest import BUCKET
 from tests.helpers import Unseekable
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 SMALL_PARTS = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, max_concurrency=4)
 

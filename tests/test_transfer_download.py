@@ -19,6 +19,8 @@ import s3crypt
 from s3crypt._operations.unhooked import unhooked
 from tests.conftest import BUCKET
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 SIZE = 17 * MIB + 5
 """Plaintext; the object holds 16 bytes more (the GCM tag)."""
@@ -87,6 +89,7 @@ class CutShort:
             body.close()
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_a_range_cut_short_is_fetched_again_from_where_it_stopped(s3c: Any, data: bytes, tmp_path: Path) -> None:
     ranges = record_ranges(s3c)
     CutShort(s3c, times=2, keep=3 * MIB)
@@ -97,6 +100,7 @@ def test_a_range_cut_short_is_fetched_again_from_where_it_stopped(s3c: Any, data
     assert len(ranges) == 5
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_a_range_cut_short_too_often_fails_and_leaves_the_target_as_it_was(
     s3c: Any, data: bytes, tmp_path: Path
 ) -> None:
@@ -175,6 +179,7 @@ class ReadSizes:
         parsed["Body"] = Recorded()
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: Any, data: bytes) -> None:
     reads = ReadSizes(s3c)
     out = io.BytesIO()
@@ -186,6 +191,7 @@ def test_bodies_are_read_in_io_chunksize_and_at_most_max_io_queue_at_once(s3c: A
     assert reads.most_at_once == 2
 
 
+@pytest.mark.sync_only  # it hooks a sync body into the response
 def test_reads_overlap_up_to_max_concurrency(s3c: Any, data: bytes) -> None:
     """The counterpart of the test above: without a max_io_queue below it, the ranges' reads do overlap."""
     reads = ReadSizes(s3c)

@@ -6,18 +6,21 @@ On the read side, plaintext data keys are kept by their wrapped form, so reading
 one cached key costs one KMS ``Decrypt``; the encryption-context check still runs for every object.
 
 The cache is sharded: each shard has its own lock and LRU order, so threads working on different keys do not
-wait for one another, and a miss calls KMS under the lock of its entry only, so concurrent misses for one key
-make one call.
+wait for one another. A miss is filled by one caller, outside every lock; concurrent misses for the same key
+wait for its call (threads on a future, asyncio tasks awaiting it, so the event loop never blocks on KMS), so
+they make one call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from s3crypt._crypto.suites import AlgorithmSuite
@@ -46,7 +49,7 @@ class Stats:
 
 
 class _Entry:
-    """One cached data key and how much it has served; its lock serialises the miss that fills it."""
+    """One cached data key and how much it has served; ``filling`` is set while one caller fetches a new key."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -54,6 +57,7 @@ class _Entry:
         self.created = 0.0
         self.messages = 0
         self.bytes = 0
+        self.filling: concurrent.futures.Future[None] | None = None
 
 
 class DataKeyCache:
@@ -108,16 +112,59 @@ class DataKeyCache:
     def use(self, key: Hashable, size: int, fetch: Callable[[], DataKey]) -> tuple[DataKey, bool]:
         """The data key cached under ``key`` for one more object of ``size`` bytes, or a new one from ``fetch``;
         and whether it came from the cache."""
-        entry = self._entry(key)
+        while True:
+            entry = self._entry(key)
+            data_key, filling = self._claim(entry, size)
+            if data_key is not None:
+                return data_key, True
+            if filling is not None:  # another caller is fetching this key: wait for it, then look again
+                concurrent.futures.wait([filling])
+                continue
+            try:
+                data_key = fetch()
+            finally:
+                self._fill(entry, size, data_key)
+            return data_key, False
+
+    async def use_async(
+        self, key: Hashable, size: int, fetch: Callable[[], Awaitable[DataKey]]
+    ) -> tuple[DataKey, bool]:
+        """:meth:`use` for asyncio tasks: waiting for another caller's fetch never blocks the event loop."""
+        while True:
+            entry = self._entry(key)
+            data_key, filling = self._claim(entry, size)
+            if data_key is not None:
+                return data_key, True
+            if filling is not None:
+                await asyncio.wrap_future(filling)
+                continue
+            try:
+                data_key = await fetch()
+            finally:
+                self._fill(entry, size, data_key)
+            return data_key, False
+
+    def _claim(self, entry: _Entry, size: int) -> tuple[DataKey | None, concurrent.futures.Future[None] | None]:
+        """A usable cached key (counted for this object); else the fetch to wait for; else (None, None): the
+        caller fetches, and must :meth:`_fill` the entry whatever happens."""
         with entry.lock:
-            now = self._clock()
-            hit = entry.data_key is not None and self._usable(entry, now, size)
-            if not hit:
-                entry.data_key, entry.created, entry.messages, entry.bytes = fetch(), now, 0, 0
-            entry.messages += 1
-            entry.bytes += size
-            assert entry.data_key is not None
-            return entry.data_key, hit
+            if entry.data_key is not None and self._usable(entry, self._clock(), size):
+                entry.messages += 1
+                entry.bytes += size
+                return entry.data_key, None
+            if entry.filling is not None:
+                return None, entry.filling
+            entry.filling = concurrent.futures.Future()
+            return None, None
+
+    def _fill(self, entry: _Entry, size: int, data_key: DataKey | None) -> None:
+        """End a fetch: keep its key (None when it failed), and wake the callers waiting for it."""
+        with entry.lock:
+            if data_key is not None:
+                entry.data_key, entry.created, entry.messages, entry.bytes = data_key, self._clock(), 1, size
+            filling, entry.filling = entry.filling, None
+        assert filling is not None
+        filling.set_result(None)
 
     def _drop_expired(self, entries: OrderedDict[Hashable, _Entry]) -> None:
         """Forget the least recently used keys that are past their age, so expired keys leave memory."""
@@ -167,14 +214,28 @@ class MeteredKeyring(Keyring):
     def generate_data_key(
         self, suite: AlgorithmSuite, encryption_context: Mapping[str, str], plaintext_length: int | None = None
     ) -> DataKey:
-        if self.cache is None or not suite.is_committing:
+        key = self.encrypt_cache_key(suite, encryption_context)
+        if self.cache is None or key is None:
             return self._call(self.inner.generate_data_key, suite, encryption_context)
-        key = ("encrypt", self._identity, suite, frozenset(encryption_context.items()))
         data_key, hit = self.cache.use(
             key, plaintext_length or 0, lambda: self._call(self.inner.generate_data_key, suite, encryption_context)
         )
-        self._note(hit, "encrypt", encryption_context)
+        self.note(hit, "encrypt", encryption_context)
         return data_key
+
+    def encrypt_cache_key(self, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> Hashable | None:
+        """What a new data key for ``suite`` and ``encryption_context`` is cached under; None when it is not."""
+        if self.cache is None or not suite.is_committing:
+            return None
+        return ("encrypt", self._identity, suite, frozenset(encryption_context.items()))
+
+    def decrypt_cache_key(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite) -> Hashable | None:
+        """What the unwrapped ``encrypted`` is cached under; None without a cache. It holds everything the
+        uncached unwrap checks, so a cached key never opens what the keyring would refuse."""
+        if self.cache is None:
+            return None
+        description = frozenset(encrypted.description.items())
+        return ("decrypt", self._identity, suite, encrypted.wrapping_algorithm, encrypted.ciphertext, description)
 
     def wrap_data_key(
         self, data_key: bytes, suite: AlgorithmSuite, encryption_context: Mapping[str, str]
@@ -185,29 +246,31 @@ class MeteredKeyring(Keyring):
         self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]
     ) -> bytes:
         self.inner.check(encrypted, suite, encryption_context)  # every object, cached key or not
-        if self.cache is None:
+        key = self.decrypt_cache_key(encrypted, suite)
+        if self.cache is None or key is None:
             return self._call(self.inner.decrypt_data_key, encrypted, suite, encryption_context)
-        # Everything the uncached unwrap checks, so a cached key never opens what the keyring would refuse.
-        description = frozenset(encrypted.description.items())
-        key = ("decrypt", self._identity, suite, encrypted.wrapping_algorithm, encrypted.ciphertext, description)
 
         def fetch() -> DataKey:
             plaintext = self._call(self.inner.decrypt_data_key, encrypted, suite, encryption_context)
             return DataKey(plaintext, encrypted)
 
         data_key, hit = self.cache.use(key, 0, fetch)
-        self._note(hit, "decrypt", encryption_context)
+        self.note(hit, "decrypt", encryption_context)
         return data_key.plaintext
 
     def check(self, encrypted: EncryptedDataKey, suite: AlgorithmSuite, encryption_context: Mapping[str, str]) -> None:
         self.inner.check(encrypted, suite, encryption_context)
 
     def _call(self, method: Callable[..., T], *args: Any) -> T:
-        if self._calls_kms:
-            self.stats.count("kms_calls")
+        self.count_call()
         return method(*args)
 
-    def _note(self, hit: bool, direction: str, encryption_context: Mapping[str, str]) -> None:
+    def count_call(self) -> None:
+        """Count one call of the inner keyring, if it calls KMS."""
+        if self._calls_kms:
+            self.stats.count("kms_calls")
+
+    def note(self, hit: bool, direction: str, encryption_context: Mapping[str, str]) -> None:
         self.stats.count("cache_hits" if hit else "cache_misses")
         logger.debug(
             "data-key cache %s (%s, %r, context keys %s)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -102,23 +102,33 @@ def check_copy(
     if is_presign(context):
         return
     user_context, suffix = take_copy_parameters(config, params)
-    bucket, key, version = copy_source(params["CopySource"])
+    source = head_request(params)
     try:
-        head = unhooked(client).head_object(
-            Bucket=bucket, Key=key, **({"VersionId": version} if version else {}), **source_sse(params)
-        )
+        head = unhooked(client).head_object(**source)
     except ClientError:
         return  # the copy cannot read the source either: S3's own answer to it reaches the caller
     destination = (params["Bucket"], params["Key"])
-    the_plan = plan(config, client, head, (bucket, key), destination, user_context, suffix)
-    if the_plan is None:
-        return
+    the_plan = plan(config, client, head, (source["Bucket"], source["Key"]), destination, user_context, suffix)
+    if the_plan is not None:
+        keep_envelope(params, head, the_plan, destination, context)
+
+
+def keep_envelope(
+    params: dict[str, Any], head: dict[str, Any], the_plan: Plan, destination: Location, context: dict[str, Any]
+) -> None:
+    """Adjust a CopyObject's parameters so the copy keeps (or carries the rewrapped) envelope; note the plan."""
     if the_plan.rebound or params.get("MetadataDirective") == "REPLACE":
         params["Metadata"] = destination_metadata(the_plan, head, params)
         if params.get("MetadataDirective") != "REPLACE":
             params.update({name: head[name] for name in KEPT_ATTRIBUTES if name in head and name not in params})
         params["MetadataDirective"] = "REPLACE"
     keep(context, CopyState(the_plan, destination))
+
+
+def head_request(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The HeadObject parameters that read a CopyObject's source."""
+    bucket, key, version = copy_source(params["CopySource"])
+    return {"Bucket": bucket, "Key": key, **({"VersionId": version} if version else {}), **source_sse(params)}
 
 
 def finish_copy(client: Any, http_response: Any, context: dict[str, Any], **_: Any) -> None:

@@ -14,7 +14,9 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from s3crypt._core.get import (
+    Located,
     UnsatisfiableRange,
+    UnwrapRequest,
     check_data_key,
     content_cipher_for,
     locate,
@@ -22,7 +24,7 @@ from s3crypt._core.get import (
     read_plan,
     unwrap_request,
 )
-from s3crypt._crypto.streams import RangeReader, plaintext_reader
+from s3crypt._crypto.streams import RangeReader, Readable, plaintext_reader
 from s3crypt._operations.instruction import completed, take_suffix
 from s3crypt._operations.params import location, take_encryption_context
 from s3crypt._operations.state import GetState, is_presign, keep, state_of
@@ -63,15 +65,22 @@ def decrypt_body(
     body = parsed["Body"]
     try:
         stored_metadata = completed(client, state.bucket, state.key, state.suffix, parsed.get("Metadata") or {})
-        reader, length = _plaintext_reader(config, parsed, stored_metadata, state)
+        located, request = opening(config, parsed, stored_metadata, state)
+        cipher = content_cipher_for(request.envelope, config.keyring.decrypt_data_key(*request.arguments))
+        reader, length = reader_for(config, parsed, located, cipher, request.envelope, body)
     except UnsatisfiableRange as error:
         body.close()
-        raise _invalid_range(error.actual_size) from None
+        raise invalid_range(error.actual_size) from None
     except BaseException:
         body.close()
         raise
     parsed["Body"] = PlaintextBody(reader, length, body)
-    if length is None:  # a legacy CBC object that does not record its plaintext length
+    set_content_length(parsed, length)
+
+
+def set_content_length(parsed: dict[str, Any], length: int | None) -> None:
+    """Give the response the plaintext's ContentLength (none for a legacy CBC object that does not record it)."""
+    if length is None:
         del parsed["ContentLength"]
     else:
         parsed["ContentLength"] = length
@@ -108,22 +117,33 @@ class PlaintextBody(StreamingBody):
         self._ciphertext.set_socket_timeout(timeout)
 
 
-def _plaintext_reader(
+def opening(
     config: EncryptionConfig, parsed: dict[str, Any], stored_metadata: dict[str, str], state: GetState
+) -> tuple[Located, UnwrapRequest]:
+    """Where the response lies in the object, and what the keyring must unwrap to read it."""
+    located = locate(state.plan, parsed.get("ContentLength"), parsed.get("ContentRange"))
+    return located, unwrap_request(config, stored_metadata, located.object_size, state.encryption_context)
+
+
+def reader_for(
+    config: EncryptionConfig,
+    parsed: dict[str, Any],
+    located: Located,
+    cipher: ContentCipher,
+    envelope: Envelope,
+    source: Readable,
 ) -> tuple[io.RawIOBase, int | None]:
-    body, content_length = parsed["Body"], parsed.get("ContentLength")
-    located = locate(state.plan, content_length, parsed.get("ContentRange"))
-    request = unwrap_request(config, stored_metadata, located.object_size, state.encryption_context)
-    cipher = content_cipher_for(request.envelope, config.keyring.decrypt_data_key(*request.arguments))
-    plan = read_plan(located, cipher, request.envelope)
+    """The plaintext reader of the response's ciphertext ``source``, and the plaintext's length; the response's
+    Content-Range becomes the plaintext's."""
+    plan = read_plan(located, cipher, envelope)
     parsed.pop("ContentRange", None)
     if plan.content_range is not None:
         parsed["ContentRange"] = plan.content_range
     if plan.window is not None:
         ranged = plan.window
-        return RangeReader(body, cipher, ranged.response_start, ranged.start, ranged.length), plan.length
+        return RangeReader(source, cipher, ranged.response_start, ranged.start, ranged.length), plan.length
     reader = plaintext_reader(
-        body,
+        source,
         located.content_length,
         cipher,
         delayed=config.enable_delayed_authentication,
@@ -132,7 +152,7 @@ def _plaintext_reader(
     return reader, plan.length
 
 
-def _invalid_range(actual_size: int | None) -> ClientError:
+def invalid_range(actual_size: int | None) -> ClientError:
     """S3's answer to a range the (plaintext) object cannot satisfy."""
     error = {"Code": "InvalidRange", "Message": "The requested range is not satisfiable"}
     if actual_size is not None:

@@ -37,14 +37,21 @@ def checked_suffix(suffix: Any, name: str = "InstructionFileSuffix") -> str:
 def write(client: Any, bucket: str, key: str, entries: Mapping[str, str]) -> None:
     """Store ``entries`` as the instruction file ``key`` (the object must already be written)."""
     try:
-        unhooked(client).put_object(
-            Bucket=bucket, Key=key, Body=instruction.encode(entries), Metadata={instruction.MARKER: ""}
-        )
+        unhooked(client).put_object(**write_request(bucket, key, entries))
     except ClientError as error:
-        raise EncryptionError(
-            f"the object was stored but its instruction file {key!r} was not ({error}); until it is, the object "
-            "cannot be decrypted: upload the object again"
-        ) from error
+        raise not_written(key, error) from error
+
+
+def write_request(bucket: str, key: str, entries: Mapping[str, str]) -> dict[str, Any]:
+    """The PutObject parameters that store ``entries`` as the instruction file ``key``."""
+    return {"Bucket": bucket, "Key": key, "Body": instruction.encode(entries), "Metadata": {instruction.MARKER: ""}}
+
+
+def not_written(key: str, error: ClientError) -> EncryptionError:
+    return EncryptionError(
+        f"the object was stored but its instruction file {key!r} was not ({error}); until it is, the object "
+        "cannot be decrypted: upload the object again"
+    )
 
 
 def completed(client: Any, bucket: str, key: str, suffix: str, object_metadata: Mapping[str, str]) -> dict[str, str]:
@@ -55,13 +62,15 @@ def completed(client: Any, bucket: str, key: str, suffix: str, object_metadata: 
     try:
         response = unhooked(client).get_object(Bucket=bucket, Key=instruction_key)
     except ClientError as error:
-        refusal = unreadable(error.response.get("Error", {}).get("Code"), object_metadata, instruction_key)
-        if refusal is None:
-            raise
-        raise refusal from None
+        raise refusal(error, object_metadata, instruction_key) from None
     with response["Body"] as body:
         content = body.read(MAX_SIZE + 1)
     return completed_metadata(object_metadata, content, instruction_key)
+
+
+def refusal(error: ClientError, object_metadata: Mapping[str, str], instruction_key: str) -> Exception:
+    """What to raise when reading ``instruction_key`` failed with ``error``: s3crypt's error, or S3's own."""
+    return unreadable(error.response.get("Error", {}).get("Code"), object_metadata, instruction_key) or error
 
 
 def check_delete(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

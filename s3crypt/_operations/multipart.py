@@ -89,31 +89,43 @@ def check_completion(client: Any, uploads: Uploads, params: dict[str, Any], cont
     when no part ended it, and list that part in the completion (in a retried completion too)."""
     if not remember_upload_id(params, context):
         return
+    tag_part = tag_part_call(uploads, params)
+    if tag_part is not None:
+        response = unhooked(client).upload_part(**tag_part)
+        uploads.sent_tag_part(params["UploadId"], listed_tag_part(params, tag_part, response))
+    list_tag_part(uploads, params)
+
+
+def tag_part_call(uploads: Uploads, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The UploadPart parameters of the part holding only the tag (already encrypted), to send through the
+    unhooked client before the completion; None when a part already ended the message."""
     upload_id = params["UploadId"]
     upload = uploads.unended(upload_id)
-    if upload is not None:
-        uploads.sent_tag_part(upload_id, _send_tag_part(client, uploads, upload, params))
-    listed = (params.get("MultipartUpload") or {}).get("Parts") or []
-    parts = with_tag_part(listed, uploads.sent_tag_part(upload_id))
-    if parts is not None:
-        params["MultipartUpload"] = {**params.get("MultipartUpload", {}), "Parts": parts}
-
-
-def _send_tag_part(client: Any, uploads: Uploads, upload: Upload, params: dict[str, Any]) -> dict[str, Any]:
-    """Send the part holding only the tag, already encrypted, through the unhooked client."""
-    upload_id = params["UploadId"]
+    if upload is None:
+        return None
     if upload.part_number == 0:
         raise ConfigurationError("no part was uploaded: upload at least one part before completing the upload")
     number = upload.part_number + 1
     tag_part = uploads.next_part(upload_id, number, 0, True)
     body = EncryptingStream(io.BytesIO(b""), 0, tag_part.message, tag_part.offset, last=True)
     repeated = {name: params[name] for name in _REPEATED_ARGS if name in params}
-    response = unhooked(client).upload_part(
-        Bucket=params["Bucket"], Key=params["Key"], UploadId=upload_id, PartNumber=number, Body=body, **repeated
-    )
+    location = {"Bucket": params["Bucket"], "Key": params["Key"]}
+    return {**location, "UploadId": upload_id, "PartNumber": number, "Body": body, **repeated}
+
+
+def listed_tag_part(params: dict[str, Any], call: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """The completion's entry of the tag part sent by ``call``, with the checksums the caller's parts list."""
     listed = (params.get("MultipartUpload") or {}).get("Parts") or []
     checksums = {name for part in listed for name in part if is_precomputed_checksum(name)}
-    return {"ETag": response["ETag"], "PartNumber": number, **{name: response[name] for name in checksums}}
+    return {"ETag": response["ETag"], "PartNumber": call["PartNumber"], **{name: response[name] for name in checksums}}
+
+
+def list_tag_part(uploads: Uploads, params: dict[str, Any]) -> None:
+    """List the tag part s3crypt sent in the completion's parts, if the caller's list lacks it."""
+    listed = (params.get("MultipartUpload") or {}).get("Parts") or []
+    parts = with_tag_part(listed, uploads.sent_tag_part(params["UploadId"]))
+    if parts is not None:
+        params["MultipartUpload"] = {**params.get("MultipartUpload", {}), "Parts": parts}
 
 
 def refuse_copied_part(uploads: Uploads, params: dict[str, Any], **_: Any) -> None:
@@ -139,13 +151,23 @@ def check_abort(params: dict[str, Any], context: dict[str, Any], **_: Any) -> No
 def forget_upload(
     client: Any, uploads: Uploads, model: Any, http_response: Any, context: dict[str, Any], **_: Any
 ) -> None:
+    if (pending := forget(uploads, model, http_response, context)) is not None:
+        instruction.write(client, *pending)
+
+
+def forget(
+    uploads: Uploads, model: Any, http_response: Any, context: dict[str, Any]
+) -> tuple[str, str, dict[str, str]] | None:
+    """``after-call`` of CompleteMultipartUpload and AbortMultipartUpload: forget the upload once it is done (or
+    gone: NoSuchUpload); the bucket, key and entries of the instruction file a completed upload needs, if any."""
     state = state_of(context, EndUploadState)
     status = http_response.status_code
-    if state is None or not (status < 300 or status == 404):  # only when done, or gone (NoSuchUpload)
-        return
+    if state is None or not (status < 300 or status == 404):
+        return None
     upload = uploads.close(state.upload_id)
     if status < 300 and model.name == "CompleteMultipartUpload" and upload is not None and upload.instruction:
-        instruction.write(client, state.bucket, state.key + DEFAULT_SUFFIX, upload.instruction)
+        return state.bucket, state.key + DEFAULT_SUFFIX, upload.instruction
+    return None
 
 
 def register(events: BaseEventHooks, config: EncryptionConfig, uploads: Uploads, client: Any) -> None:

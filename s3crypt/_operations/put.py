@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from s3crypt._core.limits import metadata_in
-from s3crypt._core.put import Sealed, check_checksums, check_metadata, checked_instruction_file, key_request
+from s3crypt._core.put import KeyRequest, Sealed, check_checksums, check_metadata, checked_instruction_file, key_request
 from s3crypt._core.put import seal as seal_object
 from s3crypt._crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt._errors import ConfigurationError
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from botocore.hooks import BaseEventHooks
 
     from s3crypt._config import EncryptionConfig
+    from s3crypt._keyrings.base import DataKey
 
 
 def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -47,26 +48,50 @@ def encrypt_body(config: EncryptionConfig, params: dict[str, Any], context: dict
     state = state_of(context, PutState)
     if state is None:
         return
-    source = plaintext_source(params)
-    length = plaintext_length(source, params["headers"])
-    check_plaintext_length(length)
+    source, length = plaintext_of(params)
     message = seal(config, params["headers"], state, length)
     encrypt_request_body(params, source, length, message)
 
 
 def write_instruction_file(client: Any, http_response: Any, context: dict[str, Any], **_: Any) -> None:
     """``after-call`` of an upload that completes an object: store its instruction file, if it has one."""
+    if (pending := instruction_to_write(http_response, context)) is not None:
+        instruction.write(client, *pending)
+
+
+def instruction_to_write(http_response: Any, context: dict[str, Any]) -> tuple[str, str, dict[str, str]] | None:
+    """The bucket, key and entries of the instruction file a successful put must be followed by, if any."""
     state = state_of(context, PutState)
     if http_response.status_code < 300 and state is not None and state.instruction is not None:
-        instruction.write(client, state.bucket, state.key + DEFAULT_SUFFIX, state.instruction)
+        return state.bucket, state.key + DEFAULT_SUFFIX, state.instruction
+    return None
+
+
+def plaintext_of(params: dict[str, Any]) -> tuple[IO[bytes], int]:
+    """The body to encrypt, and its length (checked against GCM's limit)."""
+    source = plaintext_source(params)
+    length = plaintext_length(source, params["headers"])
+    check_plaintext_length(length)
+    return source, length
 
 
 def seal(config: EncryptionConfig, headers: dict[str, Any], state: PutState, length: int | None) -> GcmMessage:
     """A new data key for one object: its envelope goes into ``headers`` (and into the call state's
     ``instruction`` for the entries an instruction file holds), its cipher into the returned message."""
-    sealed = sealed_object(
+    request = seal_request(config, headers, state, length)
+    return sealed_into(headers, state, request, config.keyring.generate_data_key(*request.arguments))
+
+
+def seal_request(config: EncryptionConfig, headers: dict[str, Any], state: PutState, length: int | None) -> KeyRequest:
+    """What to ask the keyring for to seal the object of this call."""
+    return key_request(
         config, metadata_in(headers), state.encryption_context, length, instruction_file=state.instruction_file
     )
+
+
+def sealed_into(headers: dict[str, Any], state: PutState, request: KeyRequest, data_key: DataKey) -> GcmMessage:
+    """Seal the object under ``data_key``: its envelope into ``headers`` and the call state; its message."""
+    sealed = seal_object(request, metadata_in(headers), data_key)
     state.instruction = sealed.instruction
     headers.update(sealed.headers)
     return sealed.message

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import concurrent.futures
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -180,3 +182,34 @@ def test_expired_keys_leave_memory_when_their_shard_is_next_used() -> None:
     clock.now += 11
     cache.use(neighbour, 0, lambda: data_key)
     assert len(cache) == 1
+
+
+def test_an_event_loop_awaits_a_threads_fetch_without_blocking_and_without_a_second_call() -> None:
+    cache = s3crypt.DataKeyCache()
+    data_key = s3crypt.DataKey(b"k" * 32, s3crypt.EncryptedDataKey("kms+context", b"w", {}))
+    started, release = threading.Event(), threading.Event()
+
+    def slow_fetch() -> s3crypt.DataKey:  # a sync client's KMS call, under way in a thread
+        started.set()
+        release.wait()
+        return data_key
+
+    async def second_call() -> s3crypt.DataKey:
+        raise AssertionError("a second KMS call for a key being fetched")
+
+    async def waiting_task() -> tuple[tuple[s3crypt.DataKey, bool], int]:
+        waiter = asyncio.create_task(cache.use_async("key", 0, second_call))
+        ticks = 0
+        for _ in range(5):  # the loop keeps running while the thread's fetch is under way
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not waiter.done()
+        release.set()
+        return await waiter, ticks
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        fetched = pool.submit(cache.use, "key", 0, slow_fetch)
+        started.wait()
+        (got, hit), ticks = asyncio.run(waiting_task())
+        assert fetched.result() == (data_key, False)
+    assert (got, hit, ticks) == (data_key, True, 5)

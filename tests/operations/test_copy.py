@@ -14,6 +14,8 @@ from s3crypt._operations.unhooked import unhooked
 from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 BODY = os.urandom(5 * MIB + 1)
 SINGLE = TransferConfig(multipart_threshold=64 * MIB)

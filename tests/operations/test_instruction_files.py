@@ -17,6 +17,8 @@ from s3crypt.testing import TEST_CREDENTIALS, TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import send_parts_and_complete
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 V3_OBJECT_KEYS = {"x-amz-c", "x-amz-d", "x-amz-i"}
 V3_FILE_KEYS = {"x-amz-3", "x-amz-w", "x-amz-t"}

@@ -10,6 +10,8 @@ import pytest
 import s3crypt
 from tests.conftest import BUCKET
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 MIB = 1024 * 1024
 
 

@@ -17,6 +17,8 @@ from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET
 from tests.helpers import Unseekable
 
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
+
 SIZES = [0, 1, 15, 16, 17, 1024 * 1024 + 1]
 V3_STORED_KEYS = {"x-amz-c", "x-amz-d", "x-amz-i", "x-amz-3", "x-amz-w", "x-amz-t"}
 V2_STORED_KEYS = {

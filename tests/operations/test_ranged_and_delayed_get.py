@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 import s3crypt
 from s3crypt._core.ranges import PlaintextRange
-from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
+
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
 
 SIZES = [0, 1, 15, 16, 17, 31, 32, 33, 100]
 
@@ -22,11 +23,11 @@ def body_of(size: int) -> bytes:
 
 
 @pytest.fixture
-def ranged_clients(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> dict[str, Any]:
+def ranged_clients(plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any) -> dict[str, Any]:
     """Ranged-get clients for V3 and V2, with every size stored as plaintext and encrypted in both formats."""
     clients = {
-        "v3": s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, enable_ranged_get=True),
-        "v2": s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, enable_ranged_get=True, **V2_OPTIONS),
+        "v3": make_client(keyring=keyring, enable_ranged_get=True),
+        "v2": make_client(keyring=keyring, enable_ranged_get=True, **V2_OPTIONS),
     }
     for size in SIZES:
         plain_s3.put_object(Bucket=BUCKET, Key=f"plain/{size}", Body=body_of(size))
@@ -80,8 +81,10 @@ def test_suffix_range_asks_for_the_tag_too() -> None:
     assert PlaintextRange.parse(" bytes=3-9 ").ciphertext_header() == "bytes=3-9"
 
 
-def test_delayed_authentication_streams_and_checks_at_the_end(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> None:
-    client = s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, enable_delayed_authentication=True)
+def test_delayed_authentication_streams_and_checks_at_the_end(
+    plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any
+) -> None:
+    client = make_client(keyring=keyring, enable_delayed_authentication=True)
     body = body_of(5000)
     client.put_object(Bucket=BUCKET, Key="k", Body=body)
     assert client.get_object(Bucket=BUCKET, Key="k")["Body"].read() == body

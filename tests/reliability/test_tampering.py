@@ -20,8 +20,9 @@ from boto3.s3.transfer import TransferConfig
 
 import s3crypt
 from s3crypt._format.metadata import ALL_KEYS
-from s3crypt.testing import TEST_REGION
 from tests.conftest import BUCKET, V2_OPTIONS
+
+pytestmark = pytest.mark.front_ends  # each test runs on the sync and the asyncio client
 
 MIB = 1024 * 1024
 CONTEXT = {"purpose": "tamper-test"}
@@ -105,15 +106,15 @@ FORMATS = {
 
 
 @pytest.fixture(params=sorted(FORMATS))
-def writer(request: pytest.FixtureRequest, plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
+def writer(request: pytest.FixtureRequest, plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any) -> Any:
     options: dict[str, Any] = FORMATS[request.param]
-    return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **options)
+    return make_client(keyring=keyring, **options)
 
 
 @pytest.fixture
-def reader(plain_s3: Any, keyring: s3crypt.KmsKeyring) -> Any:
+def reader(plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any) -> Any:
     """A client that reads every format (V2 included) but nothing legacy."""
-    return s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, enable_ranged_get=True)
+    return make_client(keyring=keyring, enable_ranged_get=True)
 
 
 def put(writer: Any, plain_s3: Any, key: str, body: bytes) -> Stored:
@@ -136,9 +137,11 @@ def test_every_byte_of_every_crypto_metadata_value(writer: Any, reader: Any, pla
         assert_get_refused(reader, "k")
 
 
-def test_every_byte_of_the_instruction_file(reader: Any, plain_s3: Any, keyring: s3crypt.KmsKeyring) -> None:
+def test_every_byte_of_the_instruction_file(
+    reader: Any, plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any
+) -> None:
     for options in (FORMATS["v3-instruction"], FORMATS["v2-instruction"]):
-        writer = s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, **options)
+        writer = make_client(keyring=keyring, **options)
         original = put(writer, plain_s3, "k", b"a secret")
         assert original.instruction is not None
         for position in range(len(original.instruction)):
@@ -248,10 +251,10 @@ def test_ranged_gets_refuse_altered_metadata(s3c: Any, reader: Any, plain_s3: An
 
 
 def test_delayed_authentication_raises_by_the_end_of_the_body(
-    s3c: Any, plain_s3: Any, keyring: s3crypt.KmsKeyring
+    s3c: Any, plain_s3: Any, keyring: s3crypt.KmsKeyring, make_client: Any
 ) -> None:
     """The opt-in trade: plaintext streams before the tag is checked, and reading to the end raises."""
-    delayed = s3crypt.client("s3", keyring=keyring, region_name=TEST_REGION, enable_delayed_authentication=True)
+    delayed = make_client(keyring=keyring, enable_delayed_authentication=True)
     original = put(s3c, plain_s3, "k", os.urandom(100_000))
     for position in (0, 50_000, len(original.body) - 1):
         write_stored(plain_s3, "k", replace(original, body=flipped(original.body, position)))
