@@ -21,7 +21,8 @@ pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-pytestmark = pytest.mark.integration
+# The filesystem is built on the session's moto_server (S3 and KMS at one endpoint), not on the --s3-target.
+pytestmark = [pytest.mark.integration, pytest.mark.moto_only]
 
 
 def frame(rows: int = 1000) -> Any:

@@ -15,7 +15,8 @@ import s3crypt
 from s3crypt.fsspec import EncryptedS3FileSystem, reads
 from s3crypt.testing import assert_encrypted
 
-pytestmark = pytest.mark.integration
+# The filesystem is built on the session's moto_server (S3 and KMS at one endpoint), not on the --s3-target.
+pytestmark = [pytest.mark.integration, pytest.mark.moto_only]
 
 
 def test_the_protocol_is_registered(storage_options: dict[str, Any], bucket: str) -> None:
