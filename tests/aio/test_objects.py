@@ -176,8 +176,11 @@ async def test_the_httpx_backend(
     from aiobotocore.httpxsession import HttpxSession
 
     body = os.urandom(size)
+    options = dict(connection)
     config = AioConfig(http_session_cls=HttpxSession)
-    async with s3crypt.aio.create_client("s3", kms_key_id=http_key, config=config, **connection) as s3:
+    if "config" in options:  # the target's own settings (RGW over HTTPS: checksums when required)
+        config = config.merge(options.pop("config"))
+    async with s3crypt.aio.create_client("s3", kms_key_id=http_key, config=config, **options) as s3:
         await s3.put_object(Bucket=bucket, Key="k", Body=body)
         upload_id = (await s3.create_multipart_upload(Bucket=bucket, Key="mp"))["UploadId"]
         part = await s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload_id, PartNumber=1, Body=body)
