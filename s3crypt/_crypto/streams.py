@@ -14,11 +14,22 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
 from s3crypt._crypto.content import ContentCipher
+from s3crypt._crypto.decryption import (
+    DELAYED_RELEASED,
+    Decryption,
+    DelayedDecryption,
+    RangeDecryption,
+    Releases,
+    check_tag,
+    content_length,
+    ctr_at,
+    gcm_decryptor,
+    streaming_decryption,
+    truncated,
+)
 from s3crypt._crypto.rereads import PIECE, FirstPass
 from s3crypt._crypto.suites import GCM_MAX_PLAINTEXT, GCM_TAG_LENGTH
 from s3crypt._errors import DecryptionError, EncryptionError
@@ -30,7 +41,6 @@ DEFAULT_MEMORY_LIMIT = 32 * 1024 * 1024
 WINDOW = 4 * PIECE
 _BLOCK = 16
 _NOTHING_RELEASED = "no plaintext was released"
-_DELAYED_RELEASED = "discard the plaintext already read (delayed authentication released it unverified)"
 
 
 class Readable(Protocol):
@@ -41,35 +51,6 @@ def gcm_encryptor(cipher: ContentCipher) -> CipherContext:
     ctx = Cipher(algorithms.AES(cipher.key), modes.GCM(cipher.nonce)).encryptor()
     ctx.authenticate_additional_data(cipher.aad)
     return ctx
-
-
-def gcm_decryptor(cipher: ContentCipher) -> CipherContext:
-    ctx = Cipher(algorithms.AES(cipher.key), modes.GCM(cipher.nonce)).decryptor()
-    ctx.authenticate_additional_data(cipher.aad)
-    return ctx
-
-
-def _finalize(decryptor: CipherContext, source: Readable, released: str) -> None:
-    """Read the 16-byte tag that follows the content and check it; ``released`` says what the caller got."""
-    tag = _read_exactly(source, GCM_TAG_LENGTH)
-    try:
-        decryptor.finalize_with_tag(tag)  # type: ignore[attr-defined]
-    except InvalidTag:
-        raise DecryptionError(
-            "the object failed authentication (GCM tag mismatch): its body or crypto metadata was "
-            f"altered, or it was encrypted under another key; {released}"
-        ) from None
-
-
-def ctr_at(cipher: ContentCipher, offset: int) -> CipherContext:
-    """AES-CTR positioned on byte ``offset`` of a GCM message's content: the keystream GCM used there.
-
-    For a 12-byte nonce GCM encrypts content block ``i`` with counter ``nonce || i + 2``.
-    """
-    counter = cipher.nonce + (offset // _BLOCK + 2).to_bytes(4, "big")
-    decryptor = Cipher(algorithms.AES(cipher.key), modes.CTR(counter)).decryptor()
-    decryptor.update(bytes(offset % _BLOCK))
-    return decryptor
 
 
 def check_plaintext_length(length: int) -> None:
@@ -332,7 +313,7 @@ class AuthenticatedReader(_PlaintextReader):
         memory_limit: int = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         self._source = source
-        self._content_length = _content_length(ciphertext_length)
+        self._content_length = content_length(ciphertext_length)
         self._cipher = cipher
         self._in_memory = min(self._content_length, memory_limit - memory_limit % _BLOCK)
         self._plaintext: memoryview | None = None
@@ -354,7 +335,7 @@ class AuthenticatedReader(_PlaintextReader):
                 for chunk in _chunks(self._source, overflow_length, overflow_length):
                     overflow.write(chunk)
                     decryptor.update_into(chunk, scratch)
-                _finalize(decryptor, self._source, _NOTHING_RELEASED)
+                check_tag(decryptor, _read_exactly(self._source, GCM_TAG_LENGTH), _NOTHING_RELEASED)
                 overflow.seek(0)
             except BaseException:
                 overflow.close()
@@ -362,7 +343,7 @@ class AuthenticatedReader(_PlaintextReader):
             self._overflow = overflow
             self._overflow_decryptor = ctr_at(self._cipher, self._in_memory)
         else:
-            _finalize(decryptor, self._source, _NOTHING_RELEASED)
+            check_tag(decryptor, _read_exactly(self._source, GCM_TAG_LENGTH), _NOTHING_RELEASED)
         self._plaintext = plaintext[: self._in_memory]
 
     def read(self, size: int | None = -1) -> bytes:
@@ -405,118 +386,58 @@ def _chunks(source: Readable, length: int, remaining_in_body: int) -> Iterator[b
     while length:
         chunk = source.read(min(CHUNK_SIZE, length))
         if not chunk:
-            raise _truncated(remaining_in_body)
+            raise truncated(remaining_in_body + GCM_TAG_LENGTH)
         yield chunk
         length -= len(chunk)
         remaining_in_body -= len(chunk)
 
 
-class DelayedAuthReader(_PlaintextReader):
-    """Plaintext decrypted as the ciphertext arrives (delayed authentication, opt-in).
+class DecryptingReader(_PlaintextReader):
+    """The plaintext of ``decryption`` (:mod:`s3crypt._crypto.decryption`), its ciphertext read from ``source``.
 
-    The tag is checked as soon as the content ends, before the last chunk is returned: a failure raises
-    :class:`DecryptionError` from the read that would have ended the body.
+    A read returns at most ``size`` bytes (the rest of the body without it), and ``b""`` only at the end.
     """
 
-    def __init__(
-        self, source: Readable, ciphertext_length: int, cipher: ContentCipher, released: str = _DELAYED_RELEASED
-    ) -> None:
+    def __init__(self, source: Readable, decryption: Decryption) -> None:
         self._source = source
-        self._remaining = _content_length(ciphertext_length)
-        self._decryptor = gcm_decryptor(cipher)
-        self._released = released
-        self._verified = False
+        self._releases = Releases(decryption)
 
     def read(self, size: int | None = -1) -> bytes:
-        if self._verified or size == 0:
-            return b""
-        want = self._remaining if size is None or size < 0 else min(size, self._remaining)
-        chunk = self._source.read(want) if want else b""
-        if want and not chunk:
-            raise _truncated(self._remaining)
-        self._remaining -= len(chunk)
-        plaintext = self._decryptor.update(chunk)
-        if not self._remaining:
-            _finalize(self._decryptor, self._source, self._released)
-            self._verified = True
-        return plaintext
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(CHUNK_SIZE), b""))
+        while wanted := self._releases.wants(size):
+            self._releases.push(self._source.read(wanted))
+        return self._releases.take(size)
 
 
-class RangeReader(_PlaintextReader):
+class DelayedAuthReader(DecryptingReader):
+    """Plaintext decrypted as the ciphertext arrives (delayed authentication, opt-in); see
+    :class:`~s3crypt._crypto.decryption.DelayedDecryption`."""
+
+    def __init__(
+        self, source: Readable, ciphertext_length: int, cipher: ContentCipher, released: str = DELAYED_RELEASED
+    ) -> None:
+        super().__init__(source, DelayedDecryption(ciphertext_length, cipher, released))
+
+
+class RangeReader(DecryptingReader):
     """Plaintext bytes ``[start, start + length)`` of a GCM message, decrypted with AES-CTR: unauthenticated.
 
     ``source`` yields the ciphertext from offset ``source_offset`` (at most ``start``) on.
     """
 
     def __init__(self, source: Readable, cipher: ContentCipher, source_offset: int, start: int, length: int) -> None:
-        self._source = source
-        self._skip = start - source_offset
-        self._remaining = length
-        self._decryptor = ctr_at(cipher, start)
-
-    def read(self, size: int | None = -1) -> bytes:
-        while self._skip:
-            skipped = self._source.read(min(self._skip, CHUNK_SIZE))
-            if not skipped:
-                raise DecryptionError("the ranged response ended before the requested range")
-            self._skip -= len(skipped)
-        want = self._remaining if size is None or size < 0 else min(size, self._remaining)
-        chunk = self._source.read(want) if want else b""
-        if want and not chunk:
-            raise DecryptionError("the ranged response ended before the requested range")
-        self._remaining -= len(chunk)
-        return self._decryptor.update(chunk)
-
-
-class CbcReader(_PlaintextReader):
-    """Plaintext of a legacy AES-CBC object (PKCS#7 padding): unauthenticated, read only when opted into."""
-
-    def __init__(self, source: Readable, ciphertext_length: int, cipher: ContentCipher) -> None:
-        if ciphertext_length % _BLOCK or not ciphertext_length:
-            raise DecryptionError(f"a CBC object holds whole 16-byte blocks, not {ciphertext_length} bytes")
-        self._source = source
-        self._remaining = ciphertext_length
-        self._decryptor = Cipher(algorithms.AES(cipher.key), modes.CBC(cipher.nonce)).decryptor()
-        self._unpadder = padding.PKCS7(128).unpadder()
-
-    def read(self, size: int | None = -1) -> bytes:
-        if not self._remaining or size == 0:
-            return b""
-        want = self._remaining if size is None or size < 0 else min(max(size, _BLOCK), self._remaining)
-        chunk = self._source.read(want)
-        if not chunk:
-            raise _truncated(self._remaining - GCM_TAG_LENGTH)
-        self._remaining -= len(chunk)
-        plaintext = self._unpadder.update(self._decryptor.update(chunk))
-        if not self._remaining:
-            try:
-                plaintext += self._unpadder.update(self._decryptor.finalize()) + self._unpadder.finalize()
-            except ValueError:
-                raise DecryptionError("the CBC object's padding is invalid: wrong key, or altered") from None
-        return plaintext
+        super().__init__(source, RangeDecryption(cipher, source_offset, start, length))
 
 
 def plaintext_reader(
     source: Readable, ciphertext_length: int, cipher: ContentCipher, *, delayed: bool, memory_limit: int
 ) -> io.RawIOBase:
     """The reader for an object's content: authenticated (the default), delayed, or legacy CBC."""
-    if cipher.suite.is_legacy:
-        return CbcReader(source, ciphertext_length, cipher)
-    if delayed:
-        return DelayedAuthReader(source, ciphertext_length, cipher)
+    decryption = streaming_decryption(ciphertext_length, cipher, delayed=delayed)
+    if decryption is not None:
+        return DecryptingReader(source, decryption)
     return AuthenticatedReader(source, ciphertext_length, cipher, memory_limit)
-
-
-def _content_length(ciphertext_length: int) -> int:
-    if ciphertext_length < GCM_TAG_LENGTH:
-        raise DecryptionError(
-            f"the object holds {ciphertext_length} bytes, fewer than the 16-byte GCM tag: it was truncated"
-        )
-    return ciphertext_length - GCM_TAG_LENGTH
-
-
-def _truncated(remaining: int) -> DecryptionError:
-    return DecryptionError(f"the object's body ended {remaining + GCM_TAG_LENGTH} bytes early: it was truncated")
 
 
 def _close(source: Readable) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from cryptography.exceptions import InvalidTag
 
 from s3crypt._crypto.content import ContentCipher, content_cipher
-from s3crypt._crypto.streams import ctr_at, gcm_decryptor
+from s3crypt._crypto.decryption import ctr_at, gcm_decryptor
 from s3crypt._crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 from s3crypt._errors import DecryptionError
 
