@@ -24,7 +24,8 @@ from s3crypt._core.get import (
     read_plan,
     unwrap_request,
 )
-from s3crypt._crypto.streams import RangeReader, Readable, plaintext_reader
+from s3crypt._crypto.decryption import Decryption, RangeDecryption, streaming_decryption
+from s3crypt._crypto.streams import AuthenticatedReader, DecryptingReader, Readable
 from s3crypt._operations.instruction import completed, take_suffix
 from s3crypt._operations.params import location, take_encryption_context
 from s3crypt._operations.state import GetState, is_presign, keep, state_of
@@ -125,6 +126,22 @@ def opening(
     return located, unwrap_request(config, stored_metadata, located.object_size, state.encryption_context)
 
 
+def decryption_for(
+    config: EncryptionConfig, parsed: dict[str, Any], located: Located, cipher: ContentCipher, envelope: Envelope
+) -> tuple[Decryption | None, int | None]:
+    """How the response's ciphertext is decrypted as it arrives (``None``: authenticated before any release), and
+    the plaintext's length; the response's Content-Range becomes the plaintext's."""
+    plan = read_plan(located, cipher, envelope)
+    parsed.pop("ContentRange", None)
+    if plan.content_range is not None:
+        parsed["ContentRange"] = plan.content_range
+    if plan.window is not None:
+        ranged = plan.window
+        return RangeDecryption(cipher, ranged.response_start, ranged.start, ranged.length), plan.length
+    delayed = config.enable_delayed_authentication
+    return streaming_decryption(located.content_length, cipher, delayed=delayed), plan.length
+
+
 def reader_for(
     config: EncryptionConfig,
     parsed: dict[str, Any],
@@ -133,23 +150,11 @@ def reader_for(
     envelope: Envelope,
     source: Readable,
 ) -> tuple[io.RawIOBase, int | None]:
-    """The plaintext reader of the response's ciphertext ``source``, and the plaintext's length; the response's
-    Content-Range becomes the plaintext's."""
-    plan = read_plan(located, cipher, envelope)
-    parsed.pop("ContentRange", None)
-    if plan.content_range is not None:
-        parsed["ContentRange"] = plan.content_range
-    if plan.window is not None:
-        ranged = plan.window
-        return RangeReader(source, cipher, ranged.response_start, ranged.start, ranged.length), plan.length
-    reader = plaintext_reader(
-        source,
-        located.content_length,
-        cipher,
-        delayed=config.enable_delayed_authentication,
-        memory_limit=config.decrypt_memory_limit,
-    )
-    return reader, plan.length
+    """The plaintext reader of the response's ciphertext ``source`` (see :func:`decryption_for`), and its length."""
+    decryption, length = decryption_for(config, parsed, located, cipher, envelope)
+    if decryption is not None:
+        return DecryptingReader(source, decryption), length
+    return AuthenticatedReader(source, located.content_length, cipher, config.decrypt_memory_limit), length
 
 
 def invalid_range(actual_size: int | None) -> ClientError:

@@ -7,16 +7,19 @@ import asyncio
 import io
 from typing import TYPE_CHECKING, Any
 
-from s3crypt._core.get import UnsatisfiableRange, content_cipher_for
-from s3crypt._crypto.streams import Readable
-from s3crypt._operations.get import invalid_range, opening, reader_for, set_content_length
+from s3crypt._core.get import Located, UnsatisfiableRange, content_cipher_for
+from s3crypt._crypto.streams import AuthenticatedReader
+from s3crypt._operations.get import decryption_for, invalid_range, opening, set_content_length
 from s3crypt._operations.state import GetState, state_of
 from s3crypt.aio import instruction
-from s3crypt.aio.body import INLINE_LIMIT, AioPlaintextBody, LoopSource
+from s3crypt.aio.body import INLINE_LIMIT, AioPlaintextBody, Inline, LoopSource, Plaintext, Streamed, Threaded
+from s3crypt.aio.prefetch import Prefetched, while_prefetching
 from s3crypt.aio.reads import close_soon, read_up_to
 
 if TYPE_CHECKING:
     from s3crypt._config import EncryptionConfig
+    from s3crypt._crypto.content import ContentCipher
+    from s3crypt._format.metadata import Envelope
     from s3crypt.aio.keyring import AsyncKeyring
     from s3crypt.aio.resources import Resources
 
@@ -34,25 +37,39 @@ async def decrypt_body(
     state = state_of(context, GetState)
     if http_response.status_code >= 300 or state is None:
         return  # S3's own error (or 304 Not Modified), which aiobotocore raises unchanged
-    body = parsed["Body"]
+    body = Prefetched(parsed["Body"])
     try:
         object_metadata = parsed.get("Metadata") or {}
         stored = await instruction.completed(resources, state.bucket, state.key, state.suffix, object_metadata)
         located, request = opening(config, parsed, stored, state)
-        cipher = content_cipher_for(request.envelope, await keyring.decrypt_data_key(*request.arguments))
-        threaded = located.content_length > INLINE_LIMIT
-        source: Readable = LoopSource(body, asyncio.get_running_loop()) if threaded else io.BytesIO(await _whole(body))
-        reader, length = reader_for(config, parsed, located, cipher, request.envelope, source)
+        data_key = await while_prefetching(body, keyring.decrypt_data_key(*request.arguments))
+        cipher = content_cipher_for(request.envelope, data_key)
+        plaintext, length = await _plaintext(config, parsed, located, cipher, request.envelope, body)
     except UnsatisfiableRange as error:
         await body.aclose()
         raise invalid_range(error.actual_size) from None
     except BaseException:
         close_soon(body)
         raise
-    parsed["Body"] = AioPlaintextBody(reader, length, body, threaded=threaded)
+    parsed["Body"] = AioPlaintextBody(plaintext, length, body)
     set_content_length(parsed, length)
 
 
-async def _whole(body: Any) -> bytes:
-    """The whole (small) ciphertext of a response; short if the response is (the reader then says so)."""
-    return await read_up_to(body, INLINE_LIMIT + 1)
+async def _plaintext(
+    config: EncryptionConfig,
+    parsed: dict[str, Any],
+    located: Located,
+    cipher: ContentCipher,
+    envelope: Envelope,
+    body: Any,
+) -> tuple[Plaintext, int | None]:
+    """How the body's plaintext is read (see :mod:`s3crypt.aio.body`), and its length."""
+    decryption, length = decryption_for(config, parsed, located, cipher, envelope)
+    if decryption is not None:
+        return Streamed(decryption, body), length
+    limit = config.decrypt_memory_limit
+    if located.content_length <= INLINE_LIMIT:
+        whole = io.BytesIO(await read_up_to(body, INLINE_LIMIT + 1))  # short if the body is (the reader says so)
+        return Inline(AuthenticatedReader(whole, located.content_length, cipher, limit)), length
+    source = LoopSource(body, asyncio.get_running_loop())
+    return Threaded(AuthenticatedReader(source, located.content_length, cipher, limit)), length
