@@ -12,7 +12,7 @@ A get is opened in steps around one keyring call::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._core.ranges import PlaintextRange, Window, whole_content_range, window
@@ -42,6 +42,8 @@ class GetPlan:
     range: PlaintextRange | None = None
     whole_range: bool = False
     """The caller asked for ``bytes=0-``: the whole object, read and authenticated as without a range."""
+    ciphertext_checksum: bool = False
+    """Whether S3 is asked for the ciphertext's checksum (``ChecksumMode``), which botocore then checks."""
 
     @property
     def ciphertext_range(self) -> str | None:
@@ -49,7 +51,16 @@ class GetPlan:
 
 
 def plan_get(config: EncryptionConfig, params: dict[str, Any]) -> GetPlan:
-    """Check a get's ``PartNumber`` and ``Range`` against the configuration; how it will be read."""
+    """Check a get's ``PartNumber`` and ``Range`` against the configuration; how it will be read.
+
+    S3 is asked for the ciphertext's checksum only when the caller names ``ChecksumMode``, or may read legacy CBC
+    objects: AES-GCM authenticates every byte of the ciphertext already, and S3 has no checksum of a range.
+    """
+    checksum = "ChecksumMode" in params or config.enable_legacy_unauthenticated_modes
+    return replace(_plan_range(config, params), ciphertext_checksum=checksum)
+
+
+def _plan_range(config: EncryptionConfig, params: dict[str, Any]) -> GetPlan:
     if "PartNumber" in params:
         raise ConfigurationError(
             "GetObject with PartNumber returns part of the ciphertext, which cannot be authenticated; "

@@ -51,6 +51,13 @@ def check_parameters(config: EncryptionConfig, params: dict[str, Any], context: 
         params["Range"] = plan.ciphertext_range
 
 
+def skip_ciphertext_checksum(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    """``before-parameter-build``, after botocore's handler that adds ``ChecksumMode`` by default: take it out
+    again where the get's plan does not ask S3 for the ciphertext's checksum."""
+    if model.name == "GetObject" and (state := state_of(context, GetState)) and not state.plan.ciphertext_checksum:
+        params.pop("ChecksumMode", None)
+
+
 def decrypt_body(
     config: EncryptionConfig,
     client: Any,
@@ -186,4 +193,5 @@ def unwrap(
 
 def register(events: BaseEventHooks, config: EncryptionConfig, client: Any) -> None:
     events.register("provide-client-params.s3.GetObject", functools.partial(check_parameters, config))
+    events.register_last("before-parameter-build", skip_ciphertext_checksum)
     events.register("after-call.s3.GetObject", functools.partial(decrypt_body, config, client))

@@ -56,3 +56,4 @@ def register(
     handlers.append(("after-call", "CopyObject", partial(copy.finish_copy, resources)))
     for event, operation, handler in handlers:
         events.register(f"{event}.s3.{operation}", handler)
+    events.register_last("before-parameter-build", sync_get.skip_ciphertext_checksum)

@@ -272,3 +272,35 @@ def test_envelope_describes_the_suite(s3c_v2: Any, plain_s3: Any) -> None:
     assert envelope.suite is s3crypt.AlgorithmSuite.ALG_AES_256_GCM_IV12_TAG16_NO_KDF
     assert envelope.plaintext_length == 3
     assert dict(envelope.data_key.description) == {"aws:x-amz-cek-alg": "AES/GCM/NoPadding"}
+
+
+@pytest.mark.parametrize(
+    ("options", "params", "asked"),
+    [
+        ({}, {}, False),
+        ({}, {"ChecksumMode": "ENABLED"}, True),
+        ({"enable_legacy_unauthenticated_modes": True}, {}, True),
+        ({"enable_delayed_authentication": True}, {}, False),
+    ],
+)
+def test_a_get_asks_for_the_ciphertexts_checksum_only_when_named_or_legacy_objects_may_come_back(
+    make_client: Any,
+    plain_s3: Any,
+    keyring: s3crypt.KmsKeyring,
+    options: dict[str, Any],
+    params: dict[str, str],
+    asked: bool,
+) -> None:
+    # botocore adds ChecksumMode to every GetObject by default; the GCM tag already authenticates every byte.
+    client = make_client(keyring=keyring, **options)
+    client.put_object(Bucket=BUCKET, Key="k", Body=b"data" * 100)
+    modes: list[bool] = []
+    client.meta.events.register(
+        "before-send.s3.GetObject", lambda request, **_: modes.append("x-amz-checksum-mode" in request.headers)
+    )
+
+    got = client.get_object(Bucket=BUCKET, Key="k", **params)
+
+    assert got["Body"].read() == b"data" * 100
+    assert modes == [asked]
+    assert ("ChecksumCRC32" in got) is asked
