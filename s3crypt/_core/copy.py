@@ -81,6 +81,21 @@ class Plan:
     instruction_source: Location | None = None
     """An instruction file to copy as it is to the destination's, after the copy."""
 
+    def instruction_to_write(self, destination: Location) -> tuple[str, str, dict[str, str]] | None:
+        """The destination's instruction file to write once the object is copied: bucket, key and entries."""
+        if self.instruction is None:
+            return None
+        bucket, key = destination
+        return bucket, key + instruction_format.DEFAULT_SUFFIX, self.instruction
+
+    def instruction_to_copy(self, destination: Location) -> dict[str, Any] | None:
+        """The CopyObject request that gives the destination the source's instruction file as it is, if any."""
+        if self.instruction is not None or self.instruction_source is None:
+            return None
+        (bucket, key), (source_bucket, source_key) = destination, self.instruction_source
+        copy_source = {"Bucket": source_bucket, "Key": source_key}
+        return {"Bucket": bucket, "Key": key + instruction_format.DEFAULT_SUFFIX, "CopySource": copy_source}
+
 
 def plan(
     object_metadata: Mapping[str, str],

@@ -21,7 +21,6 @@ from s3crypt._core.copy import plan as copy_plan
 from s3crypt._core.put import check_metadata
 from s3crypt._core.rewrap import rewrapped
 from s3crypt._errors import ConfigurationError, NotEncryptedError
-from s3crypt._format import instruction as instruction_format
 from s3crypt._operations import instruction
 from s3crypt._operations.get import unwrap
 from s3crypt._operations.instruction import take_suffix
@@ -74,15 +73,10 @@ def plan(
 
 def finish(client: Any, the_plan: Plan, destination: Location) -> None:
     """After the copy: give the destination its instruction file, if it needs one."""
-    bucket, key = destination
-    instruction_key = key + instruction_format.DEFAULT_SUFFIX
-    if the_plan.instruction is not None:
-        instruction.write(client, bucket, instruction_key, the_plan.instruction)
-    elif the_plan.instruction_source is not None:
-        source_bucket, source_key = the_plan.instruction_source
-        unhooked(client).copy_object(
-            Bucket=bucket, Key=instruction_key, CopySource={"Bucket": source_bucket, "Key": source_key}
-        )
+    if (to_write := the_plan.instruction_to_write(destination)) is not None:
+        instruction.write(client, *to_write)
+    if (to_copy := the_plan.instruction_to_copy(destination)) is not None:
+        unhooked(client).copy_object(**to_copy)
 
 
 def take_copy_parameters(config: EncryptionConfig, params: dict[str, Any]) -> tuple[Any, str]:

@@ -12,7 +12,6 @@ from s3crypt._core.copy import plan as copy_plan
 from s3crypt._core.get import check_data_key, unwrap_request
 from s3crypt._core.rewrap import rewrapped
 from s3crypt._errors import NotEncryptedError
-from s3crypt._format import instruction as instruction_format
 from s3crypt._operations.copy import head_request, keep_envelope, take_copy_parameters
 from s3crypt._operations.params import encryption_context_for
 from s3crypt._operations.state import CopyState, is_presign, state_of
@@ -96,13 +95,7 @@ async def finish_copy(resources: Resources, http_response: Any, context: dict[st
     state = state_of(context, CopyState)
     if http_response.status_code >= 300 or state is None:
         return
-    bucket, key = state.destination
-    instruction_key = key + instruction_format.DEFAULT_SUFFIX
-    if state.plan.instruction is not None:
-        await instruction.write(resources, bucket, instruction_key, state.plan.instruction)
-    elif state.plan.instruction_source is not None:
-        source_bucket, source_key = state.plan.instruction_source
-        client = await resources.unhooked()
-        await client.copy_object(
-            Bucket=bucket, Key=instruction_key, CopySource={"Bucket": source_bucket, "Key": source_key}
-        )
+    if (to_write := state.plan.instruction_to_write(state.destination)) is not None:
+        await instruction.write(resources, *to_write)
+    if (to_copy := state.plan.instruction_to_copy(state.destination)) is not None:
+        await (await resources.unhooked()).copy_object(**to_copy)
