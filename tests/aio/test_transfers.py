@@ -5,6 +5,7 @@ again from where it stopped."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,10 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import IncompleteReadError
 
+import s3crypt
+import s3crypt.aio
 from tests.test_transfer_download import open_files
+from tests.vectors.test_vectors import VECTORS, keyring_for, load
 
 pytestmark = pytest.mark.integration
 MIB = 1024 * 1024
@@ -280,3 +284,48 @@ async def test_download_fileobj_takes_an_async_write(aio_s3c: Any, bucket: str) 
     await aio_s3c.download_fileobj(bucket, "k", out, Callback=progress.append, Config=PARTS)
     assert out.written.getvalue() == data
     assert sum(progress) == len(data)
+
+
+class _SlowBody:
+    """A body whose every read waits a moment first, so the pass sees each chunk arrive."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    async def read(self, amount: int | None = None) -> bytes:
+        await asyncio.sleep(0.005)
+        data: bytes = await self._body.read(amount)
+        return data
+
+    def close(self) -> None:
+        self._body.close()
+
+
+def _slowed(parsed: dict[str, Any], **_: Any) -> None:
+    parsed["Body"] = _SlowBody(parsed["Body"])
+
+
+TINY_RANGES = TransferConfig(multipart_threshold=1, multipart_chunksize=48, io_chunksize=16, max_concurrency=3)
+"""Ranges of 48 bytes read 16 at a time: the content's end and the tag arrive apart."""
+
+
+@pytest.mark.parametrize("vector", ["legacy-v1-cbc-aes-ecb", "aes-v3-metadata-reference"])
+async def test_small_ranges_of_any_suite_decrypt_in_one_pass(
+    connection: dict[str, Any], aio_plain: Any, bucket: str, tmp_path: Path, vector: str
+) -> None:
+    (path,) = (path for path in VECTORS if path.stem == vector)
+    stored = load(path)
+    body = base64.b64decode(stored["body"])
+    await aio_plain.put_object(Bucket=bucket, Key="k", Body=body, Metadata=stored["metadata"])
+    legacy = {"enable_legacy_unauthenticated_modes": True, "enable_legacy_wrapping_algorithms": True}
+    options = {**legacy, "commitment_policy": s3crypt.CommitmentPolicy.REQUIRE_ENCRYPT_ALLOW_DECRYPT}
+    async with s3crypt.aio.create_client("s3", keyring=keyring_for(stored, None), **options, **connection) as s3:
+        (await unhooked(s3)).meta.events.register("after-call.s3.GetObject", _slowed)
+        context = {"EncryptionContext": stored["encryption_context"]}
+        await s3.download_file(bucket, "k", str(tmp_path / "out"), ExtraArgs=context, Config=TINY_RANGES)
+        out = io.BytesIO()
+        await s3.download_fileobj(bucket, "k", out, ExtraArgs=context, Config=TINY_RANGES)
+    plaintext = base64.b64decode(stored["plaintext"])
+    assert (tmp_path / "out").read_bytes() == plaintext
+    assert out.getvalue() == plaintext
+    assert len(body) > 3 * 48
