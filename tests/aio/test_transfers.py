@@ -34,9 +34,13 @@ async def unhooked(client: Any) -> Any:
 
 class InFlight:
     """Wraps one method of a client: counts the calls under way at once, each held a moment before it is sent (or,
-    ``held_after``, once it has been answered) so they can overlap; ``started`` is set when the first is held."""
+    ``held_after``, once it has been answered) so they can overlap; ``started`` is set when call ``start_at`` is
+    held."""
 
-    def __init__(self, client: Any, name: str, monkeypatch: pytest.MonkeyPatch, *, held_after: bool = False) -> None:
+    def __init__(
+        self, client: Any, name: str, monkeypatch: pytest.MonkeyPatch, *, held_after: bool = False, start_at: int = 1
+    ) -> None:
+        self._start_at = start_at
         self.most_at_once = 0
         self.calls = 0
         self.started = asyncio.Event()
@@ -60,7 +64,8 @@ class InFlight:
         monkeypatch.setattr(client, name, counted)
 
     async def _held(self) -> None:
-        self.started.set()
+        if self.calls >= self._start_at:
+            self.started.set()
         await asyncio.sleep(0.05)
 
 
@@ -156,7 +161,7 @@ async def test_a_cancelled_download_leaves_no_file(
     aio_s3c: Any, bucket: str, source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
     await aio_s3c.upload_file(str(source), bucket, "k", Config=PARTS)
-    ranges = InFlight(await unhooked(aio_s3c), "get_object", monkeypatch)
+    ranges = InFlight(await unhooked(aio_s3c), "get_object", monkeypatch, start_at=3)  # once a range has arrived
     target = tmp_path / "out"
     out = io.BytesIO()
     descriptors = open_files()
@@ -167,7 +172,6 @@ async def test_a_cancelled_download_leaves_no_file(
     )
     task = asyncio.create_task(download)
     await ranges.started.wait()
-    await asyncio.sleep(0.2)  # some ranges arrive
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
