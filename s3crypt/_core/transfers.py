@@ -134,6 +134,12 @@ class Ranges:
         self._written[index] = position
         return index == self._frontier
 
+    def beyond(self, offset: int) -> int | None:
+        """How far the bytes have been written contiguously from the start, once that is past ``offset`` (or is the
+        whole object); None while a reader at ``offset`` must wait."""
+        contiguous = self.contiguous()
+        return contiguous if contiguous > offset or contiguous == self.size else None
+
     def contiguous(self) -> int:
         """How far the bytes have been written contiguously from the start."""
         while self._frontier < len(self.starts) and self._written[self._frontier] == self.ends[self._frontier]:

@@ -72,13 +72,16 @@ def test_ranges_arrive_contiguously_and_resume_where_they_stopped() -> None:
     assert (ranges.starts, ranges.ends) == ([0, 10, 20], [10, 20, 25])
     assert not ranges.wrote(1, 20)  # a range past the first missing one
     assert ranges.contiguous() == 0
+    assert ranges.beyond(0) is None
     assert ranges.wrote(0, 4)
     assert ranges.contiguous() == 4
+    assert (ranges.beyond(3), ranges.beyond(4)) == (4, None)
     assert ranges.missing(0) == (4, 10)
     ranges.wrote(0, 10)
     assert ranges.contiguous() == 20
     ranges.wrote(2, 25)
     assert ranges.contiguous() == 25
+    assert ranges.beyond(25) == 25  # the whole object: nothing more to wait for
     assert len(Ranges(25, threshold=26, chunk_size=10)) == 1
 
 

@@ -55,8 +55,7 @@ class Arrivals:
         while True:
             if self._error is not None:
                 raise self._error
-            contiguous = self._ranges.contiguous()
-            if contiguous > offset or contiguous == self.size:
+            if (contiguous := self._ranges.beyond(offset)) is not None:
                 return contiguous
             self._arrived.clear()
             await self._arrived.wait()
