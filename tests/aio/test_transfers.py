@@ -333,3 +333,18 @@ async def test_small_ranges_of_any_suite_decrypt_in_one_pass(
     assert (tmp_path / "out").read_bytes() == plaintext
     assert out.getvalue() == plaintext
     assert len(body) > 3 * 48
+
+
+async def test_an_async_source_of_anything_but_bytes_is_refused(aio_s3c: Any, aio_plain: Any, bucket: str) -> None:
+    async def text() -> Any:
+        yield b"bytes first, "
+        yield "then text"
+
+    class TextFile:
+        async def read(self, size: int = -1) -> str:
+            return "text"
+
+    for source in (text(), TextFile()):
+        with pytest.raises(s3crypt.InvalidParameterError, match="Fileobj"):
+            await aio_s3c.upload_fileobj(source, bucket, "k")
+    assert await nothing_left(aio_plain, bucket)

@@ -8,7 +8,8 @@ import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
-from s3crypt._operations.inputs import binary_stream
+from s3crypt._errors import InvalidParameterError
+from s3crypt._operations.inputs import BINARY, binary_stream
 from s3crypt._transfer.utils import read_up_to
 
 
@@ -17,9 +18,11 @@ def is_async_reader(source: Any) -> bool:
 
 
 class Source:
-    """A source of ``upload_fileobj``: :meth:`read_up_to` gives ``size`` bytes, or fewer only at its end."""
+    """A source of ``upload_fileobj``: :meth:`read_up_to` gives ``size`` bytes, or fewer only at its end; what it
+    reads must be bytes."""
 
     def __init__(self, source: Any) -> None:
+        self._source = source
         self._pending = b""
         self._chunks: AsyncIterator[bytes] | None = None
         self._read_async = source.read if is_async_reader(source) else None
@@ -42,10 +45,13 @@ class Source:
 
     async def _next(self, size: int) -> bytes:
         if self._read_async is not None:
-            data: bytes = await self._read_async(size)
-            return data
-        assert self._chunks is not None
-        return await anext(self._chunks, b"")
+            data = await self._read_async(size)
+        else:
+            assert self._chunks is not None
+            data = await anext(self._chunks, b"")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InvalidParameterError("Fileobj", self._source, f"{BINARY}; it gave {type(data)}")
+        return bytes(data)
 
 
 async def chunks_of(source: Source, first: bytes, chunk_size: int) -> AsyncIterator[tuple[bytes, bool]]:
