@@ -6,11 +6,10 @@ import base64
 import functools
 import hashlib
 import io
-from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from s3crypt._core.limits import metadata_in
-from s3crypt._core.put import KeyRequest, Sealed, check_checksums, check_metadata, checked_instruction_file, key_request
+from s3crypt._core.put import KeyRequest, check_checksums, check_metadata, checked_instruction_file, key_request
 from s3crypt._core.put import seal as seal_object
 from s3crypt._crypto.streams import CHUNK_SIZE, EncryptingStream, GcmMessage, check_plaintext_length
 from s3crypt._errors import ConfigurationError
@@ -95,20 +94,6 @@ def sealed_into(headers: dict[str, Any], state: PutState, request: KeyRequest, d
     state.instruction = sealed.instruction
     headers.update(sealed.headers)
     return sealed.message
-
-
-def sealed_object(
-    config: EncryptionConfig,
-    caller_metadata: Mapping[str, Any],
-    encryption_context: dict[str, str],
-    length: int | None,
-    *,
-    instruction_file: bool,
-) -> Sealed:
-    """A new object sealed under a new data key from the client's keyring: the core's two steps around the
-    keyring call. ``length`` is None for a multipart upload."""
-    request = key_request(config, caller_metadata, encryption_context, length, instruction_file=instruction_file)
-    return seal_object(request, caller_metadata, config.keyring.generate_data_key(*request.arguments))
 
 
 def encrypt_request_body(

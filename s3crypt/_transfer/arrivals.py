@@ -18,7 +18,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import IncompleteReadError
 
 from s3crypt._compat import S3_RETRYABLE_DOWNLOAD_ERRORS
-from s3crypt._transfer.utils import write_at
+from s3crypt._core.transfers import Ranges, fetch_again
+from s3crypt._transfer.utils import concurrency, write_at
 
 GetRange = Callable[[int, int], Any]
 """Starts a ranged GET of bytes ``[start, end)``; returns its streaming body."""
@@ -36,20 +37,15 @@ class Arrivals:
         self.size = size
         self._get_range = get_range
         self._fd = fd
-        self._attempts = max(1, config.num_download_attempts)
+        self._attempts = config.num_download_attempts
         self._io_chunk = max(1, config.io_chunksize)
         self._io_slots = threading.BoundedSemaphore(max(1, config.max_io_queue_size))  # chunks read and not yet written
-        part = config.multipart_chunksize if size >= config.multipart_threshold else max(size, 1)
-        self._starts = list(range(0, size, max(1, part)))
-        self._ends = [*self._starts[1:], size]
-        self._written = list(self._starts)  # how far each range has been written, from its start
-        self._frontier = 0  # the first range not yet whole
+        self._ranges = Ranges(size, config.multipart_threshold, config.multipart_chunksize)  # under _arrived
         self._error: BaseException | None = None
         self._stopped = threading.Event()
         self._arrived = threading.Condition()
-        concurrency = max(1, config.max_request_concurrency) if config.use_threads else 1
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="s3crypt-download")
-        for index in range(len(self._starts)):
+        self._pool = ThreadPoolExecutor(concurrency(config), thread_name_prefix="s3crypt-download")
+        for index in range(len(self._ranges)):
             self._pool.submit(self._fetch, index)
 
     def wait_beyond(self, offset: int) -> int:
@@ -58,15 +54,9 @@ class Arrivals:
             while True:
                 if self._error is not None:
                     raise self._error
-                contiguous = self._contiguous()
-                if contiguous > offset or contiguous == self.size:
+                if (contiguous := self._ranges.beyond(offset)) is not None:
                     return contiguous
                 self._arrived.wait()
-
-    def _contiguous(self) -> int:
-        while self._frontier < len(self._starts) and self._written[self._frontier] == self._ends[self._frontier]:
-            self._frontier += 1
-        return self.size if self._frontier == len(self._starts) else self._written[self._frontier]
 
     def _fetch(self, index: int) -> None:
         try:
@@ -78,21 +68,21 @@ class Arrivals:
                 self._arrived.notify_all()
 
     def _fetch_range(self, index: int) -> None:
-        # botocore retries a request, not the reading of its body: a range cut short is fetched again, from where
-        # it stopped, as s3transfer does, up to num_download_attempts times.
-        end = self._ends[index]
         attempt = 1
-        while self._written[index] < end and not self._stopped.is_set():
+        while not self._stopped.is_set():
+            with self._arrived:
+                start, end = self._ranges.missing(index)
+            if start == end:
+                return
             try:
-                self._stream(index, self._get_range(self._written[index], end))
+                self._stream(index, start, end, self._get_range(start, end))
             except S3_RETRYABLE_DOWNLOAD_ERRORS:
-                if attempt >= self._attempts:
+                if not fetch_again(attempt, self._attempts):
                     raise
                 attempt += 1
 
-    def _stream(self, index: int, body: Any) -> None:
-        start = position = self._written[index]
-        end = self._ends[index]
+    def _stream(self, index: int, start: int, end: int, body: Any) -> None:
+        position = start
         try:
             while position < end and not self._stopped.is_set():
                 with self._io_slots:
@@ -102,8 +92,7 @@ class Arrivals:
                     write_at(self._fd, data, position)
                 position += len(data)
                 with self._arrived:
-                    self._written[index] = position
-                    if index == self._frontier:
+                    if self._ranges.wrote(index, position):
                         self._arrived.notify_all()
         finally:
             body.close()

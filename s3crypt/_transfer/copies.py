@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._core import copy as core_copy
+from s3crypt._core.transfers import part_size
 from s3crypt._operations import copy
-from s3crypt._transfer.utils import Transfer, concurrency, part_size, report
+from s3crypt._transfer.utils import Transfer, concurrency, report
 
 if TYPE_CHECKING:
     from s3crypt._config import EncryptionConfig

@@ -19,6 +19,7 @@ import secrets
 import tempfile
 from typing import IO, Any
 
+from s3crypt._core.transfers import range_header, temporary_beside
 from s3crypt._crypto.content import ContentCipher
 from s3crypt._crypto.streams import CHUNK_SIZE, DelayedAuthReader, RangeReader, plaintext_reader
 from s3crypt._crypto.suites import GCM_TAG_LENGTH
@@ -42,9 +43,8 @@ class Downloader:
 
     def download_file(self, filename: str | os.PathLike[str], transfer: Transfer) -> None:
         target = os.fspath(filename)
-        directory, name = os.path.split(os.path.abspath(target))
         size, cipher, get_range = self._prepare(transfer.bucket, transfer.key, transfer.args)
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.s3crypt")
+        temporary = temporary_beside(target, secrets.token_hex(6))
         # O_EXCL: never another's file; the umask applies, as for boto3's files.
         fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         try:
@@ -94,7 +94,7 @@ class Downloader:
         raw_reads = unhooked(self._client)  # the ranges are read as stored, and decrypted here
 
         def get_range(start: int, end: int) -> Any:
-            return raw_reads.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}", **get_args)["Body"]
+            return raw_reads.get_object(Bucket=bucket, Key=key, Range=range_header(start, end), **get_args)["Body"]
 
         return size, cipher, get_range
 

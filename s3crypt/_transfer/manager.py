@@ -35,7 +35,7 @@ class Transfers:
         callback: Callback,
         config: TransferConfig | None,
     ) -> None:
-        self._uploader.upload_file(filename, _transfer(bucket, key, extra_args, UPLOAD_ARGS, callback, config))
+        self._uploader.upload_file(filename, checked_transfer(bucket, key, extra_args, UPLOAD_ARGS, callback, config))
 
     def upload_fileobj(
         self,
@@ -46,7 +46,7 @@ class Transfers:
         callback: Callback,
         config: TransferConfig | None,
     ) -> None:
-        self._uploader.upload_fileobj(fileobj, _transfer(bucket, key, extra_args, UPLOAD_ARGS, callback, config))
+        self._uploader.upload_fileobj(fileobj, checked_transfer(bucket, key, extra_args, UPLOAD_ARGS, callback, config))
 
     def copy(
         self,
@@ -58,7 +58,7 @@ class Transfers:
         source_client: Any,
         config: TransferConfig | None,
     ) -> None:
-        self._copier.copy(source, source_client, _transfer(bucket, key, extra_args, COPY_ARGS, callback, config))
+        self._copier.copy(source, source_client, checked_transfer(bucket, key, extra_args, COPY_ARGS, callback, config))
 
     def download_file(
         self,
@@ -69,7 +69,9 @@ class Transfers:
         callback: Callback,
         config: TransferConfig | None,
     ) -> None:
-        self._downloader.download_file(filename, _transfer(bucket, key, extra_args, DOWNLOAD_ARGS, callback, config))
+        self._downloader.download_file(
+            filename, checked_transfer(bucket, key, extra_args, DOWNLOAD_ARGS, callback, config)
+        )
 
     def download_fileobj(
         self,
@@ -80,10 +82,12 @@ class Transfers:
         callback: Callback,
         config: TransferConfig | None,
     ) -> None:
-        self._downloader.download_fileobj(fileobj, _transfer(bucket, key, extra_args, DOWNLOAD_ARGS, callback, config))
+        self._downloader.download_fileobj(
+            fileobj, checked_transfer(bucket, key, extra_args, DOWNLOAD_ARGS, callback, config)
+        )
 
 
-def _transfer(
+def checked_transfer(
     bucket: str,
     key: str,
     extra_args: Mapping[str, Any] | None,
@@ -91,4 +95,5 @@ def _transfer(
     callback: Callback,
     config: TransferConfig | None,
 ) -> Transfer:
+    """A transfer of either client: its ``ExtraArgs`` checked before anything is sent, ``TransferConfig()`` if none."""
     return Transfer(bucket, key, checked(extra_args, allowed), callback, config or TransferConfig())

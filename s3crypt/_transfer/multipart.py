@@ -14,24 +14,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._compat import DEFAULT_CHECKSUM_ALGORITHM
-from s3crypt._core.put import Sealed, check_metadata, is_precomputed_checksum
+from s3crypt._core.put import KeyRequest, check_metadata, key_request
+from s3crypt._core.transfers import SentPart, completion_params, creation_params, part_params, seal_creation, sent_part
 from s3crypt._crypto.streams import EncryptingStream, GcmMessage
 from s3crypt._format.instruction import DEFAULT_SUFFIX
 from s3crypt._operations import instruction
-from s3crypt._operations.put import sealed_object, take_put_state
+from s3crypt._operations.put import take_put_state
 from s3crypt._operations.unhooked import unhooked
 from s3crypt._transfer.utils import Transfer, concurrency
 
 if TYPE_CHECKING:
     from s3crypt._config import EncryptionConfig
-
-SentPart = dict[str, Any]
-"""What CompleteMultipartUpload needs of a part: its number, ETag and checksum."""
-
-# The upload arguments every part repeats; the others belong to create_multipart_upload only.
-PART_ARGS = frozenset(
-    {"SSECustomerAlgorithm", "SSECustomerKey", "SSECustomerKeyMD5", "RequestPayer", "ExpectedBucketOwner"}
-)
 
 
 @dataclass(frozen=True)
@@ -39,10 +32,9 @@ class PartSender:
     """Sends the parts of one multipart upload."""
 
     client: Any
-    bucket: str
-    key: str
     upload_id: str
-    args: Mapping[str, Any]
+    params: Mapping[str, Any]
+    """The creation's parameters."""
     failed: threading.Event = field(default_factory=threading.Event)
     """Set once a part fails: the parts queued behind it are not sent (the upload is aborted)."""
 
@@ -50,23 +42,20 @@ class PartSender:
         """Send part ``number``; its ``body`` encrypts it at its offset (and ends with the tag if it is the last)."""
         if self.failed.is_set():  # the failed part's future raises its own error
             return None
-        part_args = {
-            name: value for name, value in self.args.items() if name in PART_ARGS or name == "ChecksumAlgorithm"
-        }
+        params = self.params
         try:
             response = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=self.key,
+                Bucket=params["Bucket"],
+                Key=params["Key"],
                 UploadId=self.upload_id,
                 PartNumber=number,
                 Body=body,
-                **part_args,
+                **part_params(params),
             )
         except BaseException:
             self.failed.set()
             raise
-        checksums = {name: value for name, value in response.items() if is_precomputed_checksum(name)}
-        return {"ETag": response["ETag"], "PartNumber": number, **checksums}
+        return sent_part(number, response)
 
 
 SendParts = Callable[
@@ -81,15 +70,14 @@ def upload_in_parts(client: Any, config: EncryptionConfig, transfer: Transfer, s
     The envelope goes into the creation's metadata, or into the instruction file written once the upload completes.
     """
     bucket, key = transfer.bucket, transfer.key
-    params = {"Bucket": bucket, "Key": key, **transfer.args}
-    if client.meta.config.request_checksum_calculation == "when_supported":
-        params = {"ChecksumAlgorithm": DEFAULT_CHECKSUM_ALGORITHM, **params}  # as s3transfer does
-    sealed = _sealed(config, params)
-    params["Metadata"] = {**(params.get("Metadata") or {}), **sealed.metadata}
+    checksums = client.meta.config.request_checksum_calculation
+    params = creation_params(bucket, key, transfer.args, checksums, DEFAULT_CHECKSUM_ALGORITHM)
+    request = creation_key_request(config, params)
+    sealed = seal_creation(params, request, config.keyring.generate_data_key(*request.arguments))
     own = unhooked(client)
     upload_id = own.create_multipart_upload(**params)["UploadId"]
     try:
-        sender = PartSender(own, bucket, key, upload_id, params)
+        sender = PartSender(own, upload_id, params)
         with concurrent.futures.ThreadPoolExecutor(concurrency(transfer.config)) as pool:
             futures = send_parts(sender, sealed.message, pool)
             try:
@@ -97,13 +85,7 @@ def upload_in_parts(client: Any, config: EncryptionConfig, transfer: Transfer, s
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)  # send no more parts of a failed upload
                 raise
-        own.complete_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={"Parts": sorted(parts, key=lambda part: part["PartNumber"])},
-            **{name: value for name, value in params.items() if name in PART_ARGS},
-        )
+        own.complete_multipart_upload(**completion_params(params, upload_id, parts))
         if sealed.instruction is not None:
             instruction.write(client, bucket, key + DEFAULT_SUFFIX, sealed.instruction)
     except BaseException:
@@ -112,11 +94,10 @@ def upload_in_parts(client: Any, config: EncryptionConfig, transfer: Transfer, s
         raise
 
 
-def _sealed(config: EncryptionConfig, params: dict[str, Any]) -> Sealed:
-    """Take s3crypt's parameters out of the creation's ``params``, check them, and seal the object with a new
-    data key, as ``create_multipart_upload`` on the encrypting client does."""
+def creation_key_request(config: EncryptionConfig, params: dict[str, Any]) -> KeyRequest:
+    """Take s3crypt's parameters out of the creation's ``params`` and check them; what to ask the keyring for to
+    seal the upload, as ``create_multipart_upload`` on the encrypting client does."""
     state = take_put_state(config, params)
     check_metadata(params)
     caller_metadata = params.get("Metadata") or {}
-    wanted = state.instruction_file
-    return sealed_object(config, caller_metadata, state.encryption_context, None, instruction_file=wanted)
+    return key_request(config, caller_metadata, state.encryption_context, None, instruction_file=state.instruction_file)

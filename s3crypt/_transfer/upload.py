@@ -15,12 +15,13 @@ import threading
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
+from s3crypt._core.transfers import Part, SentPart, check_part_number, plan_parts
 from s3crypt._crypto.rereads import piece_end
 from s3crypt._crypto.streams import EncryptingStream, GcmMessage, check_plaintext_length
-from s3crypt._errors import ConfigurationError, EncryptionError
+from s3crypt._errors import EncryptionError
 from s3crypt._operations.inputs import binary_stream
-from s3crypt._transfer.multipart import PartSender, SendParts, SentPart, upload_in_parts
-from s3crypt._transfer.utils import MAX_PARTS, Transfer, concurrency, part_size, read_up_to, report
+from s3crypt._transfer.multipart import PartSender, SendParts, upload_in_parts
+from s3crypt._transfer.utils import Transfer, concurrency, read_up_to, report
 
 if TYPE_CHECKING:
     from s3crypt._config import EncryptionConfig
@@ -41,8 +42,8 @@ class Uploader:
                 self._client.put_object(Bucket=transfer.bucket, Key=transfer.key, Body=body, **transfer.args)
             report(transfer.callback, size)
             return
-        length_of_part = part_size(size, transfer.config.multipart_chunksize)
-        upload_in_parts(self._client, self._config, transfer, _file_parts(filename, size, length_of_part, transfer))
+        parts = plan_parts(size, transfer.config.multipart_chunksize)
+        upload_in_parts(self._client, self._config, transfer, _file_parts(filename, parts, transfer))
 
     def upload_fileobj(self, fileobj: IO[bytes], transfer: Transfer) -> None:
         fileobj = binary_stream(fileobj, "Fileobj")
@@ -55,26 +56,25 @@ class Uploader:
         upload_in_parts(self._client, self._config, transfer, _stream_parts(chunks, transfer))
 
 
-def _file_parts(filename: str | os.PathLike[str], size: int, length_of_part: int, transfer: Transfer) -> SendParts:
+def _file_parts(filename: str | os.PathLike[str], parts: list[Part], transfer: Transfer) -> SendParts:
     """Sends the parts of a file, each read from the file as it is sent."""
-    parts = [(offset, min(length_of_part, size - offset)) for offset in range(0, size, length_of_part)]
 
     def send_parts(
         sender: PartSender, message: GcmMessage, pool: concurrent.futures.Executor
     ) -> list[concurrent.futures.Future[SentPart | None]]:
-        def send(number: int, offset: int, length: int) -> SentPart | None:
-            last = number == len(parts)
+        def send(part: Part) -> SentPart | None:
             with open(filename, "rb") as source:
-                if last:
-                    _feed_gcm(message, source, size, length_of_part)
-                source.seek(offset)
-                sent = sender.send(number, EncryptingStream(source, length, message, offset, last=last))
-            report(transfer.callback, length)
+                if part.last:
+                    feed_gcm(message, source, parts)
+                source.seek(part.offset)
+                sent = sender.send(
+                    part.number, EncryptingStream(source, part.length, message, part.offset, last=part.last)
+                )
+            report(transfer.callback, part.length)
             return sent
 
         # The last part first: its task feeds GCM the whole file while the other parts are sent.
-        numbered = list(enumerate(parts, start=1))
-        return [pool.submit(send, n, offset, length) for n, (offset, length) in reversed(numbered)]
+        return [pool.submit(send, part) for part in reversed(parts)]
 
     return send_parts
 
@@ -99,11 +99,7 @@ def _stream_parts(chunks: Iterator[tuple[bytes, bool]], transfer: Transfer) -> S
         futures: list[concurrent.futures.Future[SentPart | None]] = []
         offset = 0
         for number, (chunk, last) in enumerate(chunks, start=1):
-            if number > MAX_PARTS:
-                raise ConfigurationError(
-                    f"the stream needs more than {MAX_PARTS} parts of {config.multipart_chunksize} bytes: "
-                    "raise multipart_chunksize in the TransferConfig"
-                )
+            check_part_number(number, config.multipart_chunksize)
             message.feed(offset, chunk)  # GCM sees the stream once, in order; the parts re-encrypt by CTR
             in_flight.acquire()
             if any(future.done() and future.exception() for future in futures):
@@ -116,11 +112,14 @@ def _stream_parts(chunks: Iterator[tuple[bytes, bool]], transfer: Transfer) -> S
     return send_parts
 
 
-def _feed_gcm(message: GcmMessage, source: IO[bytes], size: int, part_size: int) -> None:
-    """Give GCM whatever plaintext of ``source`` it has not seen yet, in order, so the tag can be computed.
+def feed_gcm(message: GcmMessage, source: IO[bytes], parts: list[Part]) -> None:
+    """Give GCM whatever plaintext of the file ``source`` (cut in ``parts``) it has not seen yet, in order, so the
+    tag can be computed.
 
     It reads the pieces the parts read (cut at part boundaries too), so each is checked against the other read.
     """
+    size = parts[-1].offset + parts[-1].length
+    part_size = parts[0].length
     while message.fed < size:
         offset = message.fed
         source.seek(offset)

@@ -1,4 +1,4 @@
-"""What the managed transfers share: part sizes, concurrency, reading, writing and progress callbacks."""
+"""What the managed transfers share: concurrency, reading, writing and progress callbacks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import IO, Any
 from boto3.s3.transfer import TransferConfig
 
 Callback = Callable[[int], Any] | None
-
-MAX_PARTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -27,11 +25,6 @@ class Transfer:
 
 def concurrency(config: TransferConfig) -> int:
     return max(1, config.max_request_concurrency) if config.use_threads else 1
-
-
-def part_size(size: int, chunk_size: int) -> int:
-    """The configured part size, grown if the object would need more than S3's 10,000 parts."""
-    return max(chunk_size, -(-size // MAX_PARTS))
 
 
 def read_up_to(fileobj: IO[bytes], size: int) -> bytes:

@@ -1,10 +1,10 @@
-"""The sync client's managed transfers and key rotation, run for the asyncio client in a worker thread.
+"""The sync client's managed copy and key rotation, run for the asyncio client in a worker thread.
 
-:mod:`s3crypt._transfer` and :mod:`s3crypt._rewrap` hold every decision of a managed transfer (part sizes, GCM
-fed in order while the parts are encrypted by CTR, aborts, ranged reads written in place, the atomic rename)
-and of a rotation. The asyncio client runs them unchanged in a worker thread, over blocking views of itself,
-of its unhooked client and of its keyring: each S3 or KMS call they make is a task on the event loop (so the
-HTTP I/O is aiobotocore's), awaited by the worker thread; nothing on the loop waits for the thread.
+:mod:`s3crypt._transfer.copies` and :mod:`s3crypt._rewrap` hold every decision of a managed copy (what it keeps
+or rewrites of the envelope, a multipart copy) and of a rotation. The asyncio client runs them unchanged in a
+worker thread, over blocking views of itself, of its unhooked client and of its keyring: each S3 or KMS call
+they make is a task on the event loop (so the HTTP I/O is aiobotocore's), awaited by the worker thread; nothing
+on the loop waits for the thread. (Uploads and downloads are native: :mod:`s3crypt.aio.transfers`.)
 """
 
 from __future__ import annotations
@@ -84,42 +84,6 @@ class BlockingBody:
 
     def __exit__(self, *_: Any) -> None:
         self.close()
-
-
-class AsyncSource:
-    """A sync, unseekable view for a worker thread of an async source read on the loop: an object whose ``read``
-    is a coroutine (such as an ``aiofiles`` file), or an async iterable of bytes."""
-
-    def __init__(self, source: Any, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._read_async = source.read if is_async_reader(source) else None
-        self._chunks = None if self._read_async is not None else aiter(source)
-        self._pending = b""
-
-    def read(self, size: int = -1, /) -> bytes:
-        return on_loop(self._loop, self._read(size))
-
-    async def _read(self, size: int) -> bytes:
-        if self._read_async is not None:
-            data: bytes = await self._read_async(size)
-            return data
-        assert self._chunks is not None
-        while size < 0 or len(self._pending) < size:
-            chunk = await anext(self._chunks, b"")
-            if not chunk:
-                break
-            self._pending += chunk
-        data, self._pending = (self._pending, b"") if size < 0 else (self._pending[:size], self._pending[size:])
-        return data
-
-
-def is_async_reader(source: Any) -> bool:
-    return inspect.iscoroutinefunction(getattr(source, "read", None))
-
-
-def is_async_source(source: Any) -> bool:
-    """Whether ``source`` is read by awaiting: an async ``read``, or async iteration."""
-    return is_async_reader(source) or hasattr(source, "__aiter__")
 
 
 class BlockingKeyring(Keyring):

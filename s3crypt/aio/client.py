@@ -3,7 +3,6 @@ events are wired to the same decisions as the sync client's."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterable, Callable
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -17,10 +16,13 @@ from s3crypt._keyrings.cache import MeteredKeyring, Stats
 from s3crypt._keyrings.kms_base import BaseKmsKeyring
 from s3crypt._rewrap import Rewrapper
 from s3crypt._transfer import Transfers
+from s3crypt._transfer.extra_args import DOWNLOAD_ARGS, UPLOAD_ARGS
+from s3crypt._transfer.manager import checked_transfer
 from s3crypt.aio import handlers
-from s3crypt.aio.blocking import AsyncSource, in_thread, is_async_source, views
+from s3crypt.aio.blocking import in_thread, views
 from s3crypt.aio.keyring import AsyncKeyring
 from s3crypt.aio.resources import Resources
+from s3crypt.aio.transfers import download, upload
 
 if TYPE_CHECKING:
     from aiobotocore.session import AioSession
@@ -55,7 +57,8 @@ class AioEncryptionClient(EncryptionClient):
         Config: TransferConfig | None = None,
     ) -> None:
         """Encrypt and upload a file, in concurrent parts above ``Config.multipart_threshold``."""
-        await self._s3crypt_transfer(lambda t: t.upload_file(Filename, Bucket, Key, ExtraArgs, Callback, Config))
+        transfer = checked_transfer(Bucket, Key, ExtraArgs, UPLOAD_ARGS, Callback, Config)
+        await upload.upload_file(self, Filename, transfer)
 
     async def upload_fileobj(  # type: ignore[override]
         self,
@@ -67,10 +70,10 @@ class AioEncryptionClient(EncryptionClient):
         Config: TransferConfig | None = None,
     ) -> None:
         """Encrypt and upload a stream of any length (it need not seek): a sync file object, an object with an
-        async ``read`` (such as an ``aiofiles`` file), or an async iterable of bytes. An async source is read
-        once, in order, a part at a time."""
-        source: Any = AsyncSource(Fileobj, asyncio.get_running_loop()) if is_async_source(Fileobj) else Fileobj
-        await self._s3crypt_transfer(lambda t: t.upload_fileobj(source, Bucket, Key, ExtraArgs, Callback, Config))
+        async ``read`` (such as an ``aiofiles`` file), or an async iterable of bytes, read once, in order, a part
+        at a time."""
+        transfer = checked_transfer(Bucket, Key, ExtraArgs, UPLOAD_ARGS, Callback, Config)
+        await upload.upload_fileobj(self, Fileobj, transfer)
 
     async def download_file(  # type: ignore[override]
         self,
@@ -82,20 +85,22 @@ class AioEncryptionClient(EncryptionClient):
         Config: TransferConfig | None = None,
     ) -> None:
         """Download and decrypt to a file, which appears only once the object has been authenticated."""
-        await self._s3crypt_transfer(lambda t: t.download_file(Bucket, Key, Filename, ExtraArgs, Callback, Config))
+        transfer = checked_transfer(Bucket, Key, ExtraArgs, DOWNLOAD_ARGS, Callback, Config)
+        await download.download_file(self, Filename, transfer)
 
     async def download_fileobj(  # type: ignore[override]
         self,
         Bucket: str,
         Key: str,
-        Fileobj: IO[bytes],
+        Fileobj: IO[bytes] | Any,
         ExtraArgs: dict[str, Any] | None = None,
         Callback: Callback = None,
         Config: TransferConfig | None = None,
     ) -> None:
-        """Download and decrypt into a writable (sync) stream; nothing is written before the object is
-        authenticated."""
-        await self._s3crypt_transfer(lambda t: t.download_fileobj(Bucket, Key, Fileobj, ExtraArgs, Callback, Config))
+        """Download and decrypt into a writable stream (a sync ``write``, or an async one such as an ``aiofiles``
+        file's); nothing is written before the object is authenticated."""
+        transfer = checked_transfer(Bucket, Key, ExtraArgs, DOWNLOAD_ARGS, Callback, Config)
+        await download.download_fileobj(self, Fileobj, transfer)
 
     async def copy(  # type: ignore[override]
         self,
@@ -107,7 +112,8 @@ class AioEncryptionClient(EncryptionClient):
         SourceClient: Any = None,
         Config: TransferConfig | None = None,
     ) -> None:
-        """Copy an object server-side under the copy rules of :meth:`s3crypt.EncryptionClient.copy`."""
+        """Copy an object server-side under the copy rules of :meth:`s3crypt.EncryptionClient.copy` (the sync
+        client's copy, run in a worker thread: :mod:`s3crypt.aio.blocking`)."""
         if SourceClient is not None:
             raise ConfigurationError("an asyncio client's copy takes no SourceClient: it reads the source itself")
         await self._s3crypt_transfer(lambda t: t.copy(CopySource, Bucket, Key, ExtraArgs, Callback, None, Config))
