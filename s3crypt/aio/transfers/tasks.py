@@ -20,8 +20,8 @@ async def settle(awaitable: Awaitable[T]) -> T:
     while not future.done():
         try:
             await asyncio.shield(future)
-        except asyncio.CancelledError:
-            cancelled = cancelled or not future.done()
+        except asyncio.CancelledError:  # the caller's, even one that lands as the future ends; or the future's own
+            cancelled = True
     if cancelled:
         raise asyncio.CancelledError
     return future.result()
