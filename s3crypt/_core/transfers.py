@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._core.put import is_precomputed_checksum, seal
-from s3crypt._crypto.suites import GCM_TAG_LENGTH
 from s3crypt._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -162,12 +161,3 @@ def temporary_beside(target: str, token: str) -> str:
     """Where ``download_file`` writes before renaming into ``target``: a hidden file in the same directory."""
     directory, name = os.path.split(os.path.abspath(target))
     return os.path.join(directory, f".{name}.{token}.s3crypt")
-
-
-def stop_before_tag(position: int, arrived: int, size: int) -> int:
-    """How many bytes from ``position`` a sequential reader of a GCM object may be asked for when the bytes have
-    arrived up to ``arrived``: the content's last byte only once the 16-byte tag after it has arrived too (the
-    reader checks the tag as soon as the content ends)."""
-    if arrived >= size:
-        return size - position
-    return max(0, min(arrived, size - GCM_TAG_LENGTH - 1) - position)

@@ -15,8 +15,6 @@ from s3crypt._core.transfers import (
     fetch_again,
     part_params,
     plan_parts,
-    stop_before_tag,
-    temporary_beside,
 )
 
 MIB = 1024 * 1024
@@ -88,15 +86,3 @@ def test_ranges_arrive_contiguously_and_resume_where_they_stopped() -> None:
 def test_a_range_is_fetched_up_to_num_download_attempts_times() -> None:
     assert [fetch_again(attempt, 3) for attempt in (1, 2, 3)] == [True, True, False]
     assert not fetch_again(1, 0)
-
-
-def test_a_reader_reaches_the_contents_end_only_once_the_tag_has_arrived() -> None:
-    size = 100  # 84 bytes of content, then the 16-byte tag
-    assert stop_before_tag(0, 50, size) == 50
-    assert stop_before_tag(0, 99, size) == 83
-    assert stop_before_tag(83, 99, size) == 0
-    assert stop_before_tag(83, 100, size) == 17
-
-
-def test_a_download_is_written_beside_its_target() -> None:
-    assert temporary_beside("/data/out.bin", "ab12") == "/data/.out.bin.ab12.s3crypt"

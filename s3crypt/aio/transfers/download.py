@@ -8,9 +8,8 @@ As for the sync client (:mod:`s3crypt._transfer.download`):
 - ``download_fileobj``: the file is an anonymous temporary file holding ciphertext only; the pass checks the
   tag, then a second pass decrypts it (AES-CTR) into the caller's file object.
 
-The pass follows the arrivals on the loop and runs the sync readers of :mod:`s3crypt._crypto.streams` a chunk at
-a time in a worker thread, over bytes that have already arrived (:class:`Arrived`); the tag is read only once it
-has arrived too.
+The pass follows the arrivals on the loop and pushes the bytes that have arrived (:class:`Arrived`) into the
+object's decryption (:mod:`s3crypt._crypto.decryption`), a chunk at a time in a worker thread.
 """
 
 from __future__ import annotations
@@ -23,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from s3crypt._core.get import content_cipher_for, unwrap_request
 from s3crypt._core.transfers import range_header, temporary_beside
-from s3crypt._crypto.streams import DelayedAuthReader, RangeReader, plaintext_reader
+from s3crypt._crypto.decryption import CbcDecryption, Decryption, DelayedDecryption, RangeDecryption
 from s3crypt._crypto.suites import GCM_TAG_LENGTH
 from s3crypt._operations.instruction import take_suffix
 from s3crypt._operations.params import encryption_context_for
 from s3crypt.aio import instruction
 from s3crypt.aio.transfers.arrivals import GetRange, arrivals_of
-from s3crypt.aio.transfers.passes import Arrived, InPlace, Writer, copy, follow, reporting
+from s3crypt.aio.transfers.passes import Arrived, InPlace, Writer, copy, decrypting, follow, reporting
 
 if TYPE_CHECKING:
     from s3crypt._crypto.content import ContentCipher
@@ -48,12 +47,14 @@ async def download_file(client: Any, filename: str | os.PathLike[str], transfer:
     try:
         source = Arrived(fd)
         async with arrivals_of(get_range, fd, size, transfer.config) as arrivals:
-            if cipher.suite.is_legacy:  # CBC: no tag, decrypted only when the client opted into legacy modes
-                reader = plaintext_reader(source, size, cipher, delayed=True, memory_limit=0)
-            else:  # plaintext over the ciphertext it came from; only a verified tag renames the file into place
-                reader = DelayedAuthReader(source, size, cipher, released=_NOTHING_WRITTEN)
-            in_place = InPlace(reader, fd)
-            await follow(arrivals, source, in_place, reporting(transfer.callback))  # the last read checks the tag
+            # CBC (no tag) is decrypted only when the client opted into legacy modes; GCM's plaintext goes over
+            # the ciphertext it came from, and only a verified tag renames the file into place
+            if cipher.suite.is_legacy:
+                decryption: Decryption = CbcDecryption(size, cipher)
+            else:
+                decryption = DelayedDecryption(size, cipher, released=_NOTHING_WRITTEN)
+            in_place = InPlace(decrypting(source, decryption), fd)
+            await follow(arrivals, source, in_place, reporting(transfer.callback))  # the last step checks the tag
         os.ftruncate(fd, in_place.written)
         os.close(fd)
         fd = -1
@@ -73,13 +74,15 @@ async def download_fileobj(client: Any, fileobj: Any, transfer: Transfer) -> Non
         source = Arrived(spool.fileno())
         async with arrivals_of(get_range, spool.fileno(), size, transfer.config) as arrivals:
             if cipher.suite.is_legacy:  # CBC has no tag to wait for
-                reader = plaintext_reader(source, size, cipher, delayed=False, memory_limit=0)
-                await follow(arrivals, source, writer.reading(reader), writer.deliver)
+                step = decrypting(source, CbcDecryption(size, cipher))
+                await follow(arrivals, source, writer.writing(step), writer.deliver)
                 return
-            authenticating = DelayedAuthReader(source, size, cipher, released=_NOTHING_RELEASED)
-            await follow(arrivals, source, authenticating.read, None)  # the plaintext is dropped
-        spool.seek(0)
-        await copy(writer.reading(RangeReader(spool, cipher, 0, 0, size - GCM_TAG_LENGTH)), writer.deliver)
+            authentication = DelayedDecryption(size, cipher, released=_NOTHING_RELEASED)
+            await follow(arrivals, source, decrypting(source, authentication), None)  # the plaintext is dropped
+        content = Arrived(spool.fileno())
+        content.limit = size - GCM_TAG_LENGTH
+        step = decrypting(content, RangeDecryption(cipher, 0, 0, content.limit))
+        await copy(writer.writing(step), writer.deliver)
 
 
 async def _prepare(client: Any, transfer: Transfer) -> tuple[int, ContentCipher, GetRange]:

@@ -1,6 +1,6 @@
-"""The sequential pass of a managed download: the sync readers of :mod:`s3crypt._crypto.streams` run a chunk at a
-time in a worker thread, over bytes of the download's file that have already arrived, and their plaintext
-delivered on the loop."""
+"""The sequential pass of a managed download: the object's decryption (:mod:`s3crypt._crypto.decryption`) is pushed
+the bytes of the download's file as they arrive, a chunk at a time in a worker thread, and its plaintext delivered
+on the loop. The decryption holds the content's end back until the tag after it has arrived and verified."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from s3crypt._core.transfers import stop_before_tag
+from s3crypt._crypto.decryption import Decryption
 from s3crypt._crypto.streams import CHUNK_SIZE, Readable
 from s3crypt._transfer.utils import Callback, report, write_at
 from s3crypt.aio.transfers.arrivals import Arrivals
 from s3crypt.aio.transfers.tasks import settle
 
 Step = Callable[[int], bytes]
-"""Reads (decrypts) up to so many bytes more; run in a worker thread."""
+"""Reads up to so many bytes more and decrypts them; run in a worker thread."""
 Deliver = Callable[[bytes], Awaitable[None]]
 """Takes a step's plaintext on the loop."""
 
@@ -39,24 +39,12 @@ class Arrived:
 
 
 async def follow(arrivals: Arrivals, source: Arrived, step: Step, deliver: Deliver | None) -> None:
-    """Take ``step`` (a reader of ``source``) over the object as its bytes arrive, until it has read them all.
-
-    The reader checks the tag as soon as the content ends: the content's last byte is read once the tag has
-    arrived too.
-    """
-    size = arrivals.size
-    waited_for = source.position
-    while source.position < size:
-        arrived = await arrivals.wait_beyond(waited_for)
-        budget = stop_before_tag(source.position, arrived, size)
-        if not budget:
-            waited_for = arrived
-            continue
-        source.limit = arrived
-        chunk = await run(step, min(budget, CHUNK_SIZE))
+    """Take ``step`` (which reads ``source``) over the object as its bytes arrive, until it has read them all."""
+    while source.position < arrivals.size:
+        source.limit = await arrivals.wait_beyond(source.position)
+        chunk = await run(step, CHUNK_SIZE)
         if chunk and deliver is not None:
             await deliver(chunk)
-        waited_for = source.position
 
 
 async def copy(step: Step, deliver: Deliver) -> None:
@@ -71,17 +59,26 @@ async def run(step: Step, size: int) -> bytes:
     return await settle(asyncio.to_thread(step, size))
 
 
+def decrypting(source: Readable, decryption: Decryption) -> Step:
+    """The step that pushes the next bytes of ``source`` into ``decryption``; the plaintext it releases."""
+
+    def step(size: int) -> bytes:
+        return decryption.update(source.read(size))
+
+    return step
+
+
 class InPlace:
     """The step of ``download_file``'s pass: the plaintext written over the ciphertext it was read from, never
     ahead of the reading."""
 
-    def __init__(self, reader: Readable, fd: int) -> None:
-        self._reader = reader
+    def __init__(self, step: Step, fd: int) -> None:
+        self._step = step
         self._fd = fd
         self.written = 0
 
     def __call__(self, size: int) -> bytes:
-        chunk = self._reader.read(size)
+        chunk = self._step(size)
         write_at(self._fd, chunk, self.written)
         self.written += len(chunk)
         return chunk
@@ -97,14 +94,14 @@ class Writer:
         self._sync_write = None if self._async_write is not None else write
         self._callback = callback
 
-    def reading(self, reader: Readable) -> Step:
-        def step(size: int) -> bytes:
-            chunk = reader.read(size)
+    def writing(self, step: Step) -> Step:
+        def write(size: int) -> bytes:
+            chunk = step(size)
             if chunk and self._sync_write is not None:
                 self._sync_write(chunk)
             return chunk
 
-        return step
+        return write
 
     async def deliver(self, chunk: bytes) -> None:
         if self._async_write is not None:
