@@ -7,12 +7,13 @@ Usage: python benches/bench_aio.py [--size-mib 256] [--rounds 3] [--small 1000] 
 Measured: put_object of a file body and get_object read in 1 MiB chunks (authenticated, and with delayed
 authentication), each in its own child process so its peak RSS is its own and imports and client creation stay
 outside the timed region (each client first puts and gets a small object, untimed, as a long-lived client has);
-then ``--small`` objects of 4 KiB put and got back by ``--tasks`` concurrent tasks on
-one client (s3crypt with a DataKeyCache). The server is moto_server with ranged reads
-(shared/tools/moto_server_ranged.py when present). Over HTTP botocore reads a put body three times (CRC32,
-SHA-256 signing, the send), so s3crypt encrypts it three times, as the sync client does; AES-GCM runs at GB/s,
-well above moto's throughput. Targets (issue 18): put and delayed get at most 1.15x plain aiobotocore, the small
-objects at most 1.3x, peak RSS within aiobotocore's + 64 MiB.
+then upload_file and download_file of the asyncio client against plain boto3's (s3transfer's threads; aiobotocore
+has no managed transfers), the same file and TransferConfig defaults; then ``--small`` objects of 4 KiB put and
+got back by ``--tasks`` concurrent tasks on one client (s3crypt with a DataKeyCache). The server is moto_server
+with ranged reads (shared/tools/moto_server_ranged.py when present). Over HTTP botocore reads a put body three
+times (CRC32, SHA-256 signing, the send), so s3crypt encrypts it three times, as the sync client does; AES-GCM
+runs at GB/s, well above moto's throughput. Targets (issue 18): put and delayed get at most 1.15x plain
+aiobotocore, the small objects at most 1.3x, peak RSS within aiobotocore's + 64 MiB.
 """
 
 from __future__ import annotations
@@ -79,9 +80,26 @@ async def run_job(job: dict[str, Any]) -> float:
             async with response["Body"] as body:
                 while await body.read(CHUNK):
                     pass
+        elif job["op"] == "upload_file":
+            await s3.upload_file(job["body"], BUCKET, job["key"])
+        elif job["op"] == "download_file":
+            await s3.download_file(BUCKET, job["key"], job["target"])
         else:
             await small_objects(s3, job)
         return time.perf_counter() - started
+
+
+def run_boto3_job(job: dict[str, Any]) -> float:
+    """A managed transfer of plain boto3 (s3transfer's threads), the baseline of the asyncio client's."""
+    s3 = boto3.client("s3", endpoint_url=job["endpoint"], **ACCOUNT)
+    s3.put_object(Bucket=BUCKET, Key="warm-up/boto3", Body=b"warm")
+    s3.get_object(Bucket=BUCKET, Key="warm-up/boto3")["Body"].read()
+    started = time.perf_counter()
+    if job["op"] == "upload_file":
+        s3.upload_file(job["body"], BUCKET, job["key"])
+    else:
+        s3.download_file(BUCKET, job["key"], job["target"])
+    return time.perf_counter() - started
 
 
 async def warm_up(s3: Any, job: dict[str, Any]) -> None:
@@ -107,7 +125,7 @@ async def small_objects(s3: Any, job: dict[str, Any]) -> None:
 
 
 def child(job: dict[str, Any]) -> None:
-    seconds = asyncio.run(run_job(job))
+    seconds = run_boto3_job(job) if job["client"] == "boto3" else asyncio.run(run_job(job))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mib": peak_mib}))
 
@@ -121,7 +139,8 @@ def measure(job: dict[str, Any]) -> dict[str, float]:
 
 
 def large(base: dict[str, Any], body: str, rounds: int) -> list[tuple[str, str, dict[str, float]]]:
-    """put_object and get_object of each client, ``rounds`` times (medians of time, maxima of RSS)."""
+    """put_object and get_object of each client, and the managed transfers of s3crypt's asyncio client and of plain
+    boto3 (aiobotocore has none), ``rounds`` times (medians of time, maxima of RSS)."""
     rows = []
     plan = [
         ("put_object", "aiobotocore", "plain"),
@@ -130,10 +149,15 @@ def large(base: dict[str, Any], body: str, rounds: int) -> list[tuple[str, str, 
         ("get_object", "s3crypt", "encrypted"),
         ("get_object (delayed)", "aiobotocore", "plain"),
         ("get_object (delayed)", "s3crypt-delayed", "encrypted"),
+        ("upload_file", "boto3", "uploaded-plain"),
+        ("upload_file", "s3crypt", "uploaded-encrypted"),
+        ("download_file", "boto3", "plain"),
+        ("download_file", "s3crypt", "encrypted"),
     ]
     for label, client, key in plan:
         op = label.split()[0]
-        results = [measure({**base, "client": client, "op": op, "key": key, "body": body}) for _ in range(rounds)]
+        job = {**base, "client": client, "op": op, "key": key, "body": body, "target": f"{body}.{client}.download"}
+        results = [measure(job) for _ in range(rounds)]
         summary = {
             "seconds": statistics.median(r["seconds"] for r in results),
             "peak_mib": max(r["peak_mib"] for r in results),
