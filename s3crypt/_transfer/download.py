@@ -13,13 +13,11 @@ authenticates them in one sequential pass, overlapping the downloads:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import tempfile
 from typing import IO, Any
 
-from s3crypt._core.transfers import range_header, temporary_beside
+from s3crypt._core.transfers import range_header
 from s3crypt._crypto.content import ContentCipher
 from s3crypt._crypto.streams import CHUNK_SIZE, DelayedAuthReader, RangeReader, plaintext_reader
 from s3crypt._crypto.suites import GCM_TAG_LENGTH
@@ -28,7 +26,7 @@ from s3crypt._operations.instruction import completed, take_suffix
 from s3crypt._operations.params import encryption_context_for
 from s3crypt._operations.unhooked import unhooked
 from s3crypt._transfer.arrivals import GetRange, arrivals_of
-from s3crypt._transfer.utils import Callback, Transfer, report, write_at
+from s3crypt._transfer.utils import Callback, Transfer, landing_beside, report, write_at
 
 _NOTHING_WRITTEN = "the download's temporary file was removed and the target left as it was"
 _NOTHING_RELEASED = "nothing was written to the file object"
@@ -44,26 +42,12 @@ class Downloader:
     def download_file(self, filename: str | os.PathLike[str], transfer: Transfer) -> None:
         target = os.fspath(filename)
         size, cipher, get_range = self._prepare(transfer.bucket, transfer.key, transfer.args)
-        temporary = temporary_beside(target, secrets.token_hex(6))
-        # O_EXCL: never another's file; the umask applies, as for boto3's files.
-        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with arrivals_of(get_range, fd, size, transfer.config) as arrived:
-                if cipher.suite.is_legacy:  # CBC: no tag, decrypted only when the client opted into legacy modes
-                    reader = plaintext_reader(arrived, size, cipher, delayed=True, memory_limit=0)
-                else:  # plaintext over the ciphertext it came from; only a verified tag renames the file into place
-                    reader = DelayedAuthReader(arrived, size, cipher, released=_NOTHING_WRITTEN)
-                length = _decrypt_in_place(reader, fd, transfer.callback)  # the last read checks the tag
-            os.ftruncate(fd, length)
-            os.close(fd)
-            fd = -1
-            os.replace(temporary, target)
-        except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(temporary)
-            raise
+        with landing_beside(target) as landing, arrivals_of(get_range, landing.fd, size, transfer.config) as arrived:
+            if cipher.suite.is_legacy:  # CBC: no tag, decrypted only when the client opted into legacy modes
+                reader = plaintext_reader(arrived, size, cipher, delayed=True, memory_limit=0)
+            else:  # plaintext over the ciphertext it came from; only a verified tag renames the file into place
+                reader = DelayedAuthReader(arrived, size, cipher, released=_NOTHING_WRITTEN)
+            landing.length = _decrypt_in_place(reader, landing.fd, transfer.callback)  # the last read checks the tag
 
     def download_fileobj(self, fileobj: IO[bytes], transfer: Transfer) -> None:
         size, cipher, get_range = self._prepare(transfer.bucket, transfer.key, transfer.args)

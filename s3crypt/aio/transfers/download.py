@@ -14,18 +14,17 @@ object's decryption (:mod:`s3crypt._crypto.decryption`), a chunk at a time in a 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 import tempfile
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._core.get import content_cipher_for, unwrap_request
-from s3crypt._core.transfers import range_header, temporary_beside
+from s3crypt._core.transfers import range_header
 from s3crypt._crypto.decryption import CbcDecryption, Decryption, DelayedDecryption, RangeDecryption
 from s3crypt._crypto.suites import GCM_TAG_LENGTH
 from s3crypt._operations.instruction import take_suffix
 from s3crypt._operations.params import encryption_context_for
+from s3crypt._transfer.utils import landing_beside
 from s3crypt.aio import instruction
 from s3crypt.aio.transfers.arrivals import GetRange, arrivals_of
 from s3crypt.aio.transfers.passes import Arrived, InPlace, Writer, copy, decrypting, follow, reporting
@@ -41,30 +40,18 @@ _NOTHING_RELEASED = "nothing was written to the file object"
 async def download_file(client: Any, filename: str | os.PathLike[str], transfer: Transfer) -> None:
     target = os.fspath(filename)
     size, cipher, get_range = await _prepare(client, transfer)
-    temporary = temporary_beside(target, secrets.token_hex(6))
-    # O_EXCL: never another's file; the umask applies, as for boto3's files.
-    fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        source = Arrived(fd)
-        async with arrivals_of(get_range, fd, size, transfer.config) as arrivals:
+    with landing_beside(target) as landing:
+        source = Arrived(landing.fd)
+        async with arrivals_of(get_range, landing.fd, size, transfer.config) as arrivals:
             # CBC (no tag) is decrypted only when the client opted into legacy modes; GCM's plaintext goes over
             # the ciphertext it came from, and only a verified tag renames the file into place
             if cipher.suite.is_legacy:
                 decryption: Decryption = CbcDecryption(size, cipher)
             else:
                 decryption = DelayedDecryption(size, cipher, released=_NOTHING_WRITTEN)
-            in_place = InPlace(decrypting(source, decryption), fd)
+            in_place = InPlace(decrypting(source, decryption), landing.fd)
             await follow(arrivals, source, in_place, reporting(transfer.callback))  # the last step checks the tag
-        os.ftruncate(fd, in_place.written)
-        os.close(fd)
-        fd = -1
-        os.replace(temporary, target)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(temporary)
-        raise
+        landing.length = in_place.written
 
 
 async def download_fileobj(client: Any, fileobj: Any, transfer: Transfer) -> None:
