@@ -15,10 +15,8 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 
-from cryptography.exceptions import InvalidTag
-
 from s3crypt._crypto.content import ContentCipher, content_cipher
-from s3crypt._crypto.decryption import ctr_at, gcm_decryptor
+from s3crypt._crypto.decryption import check_tag, content_length, ctr_at, gcm_decryptor
 from s3crypt._crypto.suites import GCM_TAG_LENGTH, AlgorithmSuite
 from s3crypt._errors import DecryptionError
 
@@ -30,9 +28,7 @@ class VerifiedObject:
     can be read from it before :meth:`finish` has checked the tag."""
 
     def __init__(self, cipher: ContentCipher, ciphertext_length: int, memory_limit: int) -> None:
-        if ciphertext_length < GCM_TAG_LENGTH:
-            raise DecryptionError(f"the object holds {ciphertext_length} bytes, fewer than the 16-byte GCM tag")
-        self.size = ciphertext_length - GCM_TAG_LENGTH
+        self.size = content_length(ciphertext_length)
         self._cipher = cipher
         self._in_memory = min(self.size, memory_limit - memory_limit % _BLOCK)
         self._plaintext = bytearray(self._in_memory + _BLOCK)
@@ -71,13 +67,7 @@ class VerifiedObject:
         """Check the tag; the object is readable only once it verified."""
         if self._received != self.size or len(self._tag) != GCM_TAG_LENGTH:
             raise DecryptionError("the object's body ended early: it was truncated; no plaintext was released")
-        try:
-            self._decryptor.finalize_with_tag(self._tag)  # type: ignore[attr-defined]
-        except InvalidTag:
-            raise DecryptionError(
-                "the object failed authentication (GCM tag mismatch): its body or crypto metadata was altered, "
-                "or it was encrypted under another key; no plaintext was released"
-            ) from None
+        check_tag(self._decryptor, self._tag, "no plaintext was released")
         del self._plaintext[self._in_memory :]
         if self._spool is not None:
             self._spool.flush()
