@@ -8,7 +8,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from s3crypt._core.get import Located, UnsatisfiableRange, content_cipher_for
-from s3crypt._crypto.streams import AuthenticatedReader
+from s3crypt._crypto.streams import AuthenticatedReader, Readable
 from s3crypt._operations.get import decryption_for, invalid_range, opening, set_content_length
 from s3crypt._operations.state import GetState, state_of
 from s3crypt.aio import instruction
@@ -67,9 +67,10 @@ async def _plaintext(
     decryption, length = decryption_for(config, parsed, located, cipher, envelope)
     if decryption is not None:
         return Streamed(decryption, body), length
-    limit = config.decrypt_memory_limit
-    if located.content_length <= INLINE_LIMIT:
-        whole = io.BytesIO(await read_up_to(body, INLINE_LIMIT + 1))  # short if the body is (the reader says so)
-        return Inline(AuthenticatedReader(whole, located.content_length, cipher, limit)), length
-    source = LoopSource(body, asyncio.get_running_loop())
-    return Threaded(AuthenticatedReader(source, located.content_length, cipher, limit)), length
+    small = located.content_length <= INLINE_LIMIT
+    if small:  # read whole now, short if the body is (the reader says so)
+        source: Readable = io.BytesIO(await read_up_to(body, INLINE_LIMIT + 1))
+    else:
+        source = LoopSource(body, asyncio.get_running_loop())
+    reader = AuthenticatedReader(source, located.content_length, cipher, config.decrypt_memory_limit)
+    return (Inline(reader) if small else Threaded(reader)), length
